@@ -1,0 +1,10 @@
+import { pickleFormat } from './pickle/index.js';
+import type { FormatScanner } from './types.js';
+
+/**
+ * Every format the scanner understands, tried in order on each file's
+ * content (never its name). A new format is one folder plus one line here.
+ */
+export const FORMATS: readonly FormatScanner[] = [
+  pickleFormat,
+];

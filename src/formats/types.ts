@@ -1,0 +1,30 @@
+import type { ByteSource } from '../io/byte-source.js';
+import type { Finding } from '../scan/findings.js';
+import type { ScanLimits } from '../scan/limits.js';
+
+/** What a format scanner may ask of the scan it runs in. */
+export interface ScanContext {
+  /** Nesting depth: 0 for a file on disk, +1 per embedded payload or archive member. */
+  readonly depth: number;
+  readonly limits: ScanLimits;
+  report(f: Finding): void;
+  /**
+   * Routes embedded bytes back through content detection one level deeper.
+   * Their findings are reported (offsets made relative to the outer source
+   * when `baseOffset` is known) and returned so the caller can weigh them.
+   */
+  scanEmbedded(src: ByteSource, label: string, baseOffset: number): Promise<Finding[]>;
+}
+
+export type FormatOutcome = 'scanned' | 'not-this-format';
+
+/**
+ * One file format: a cheap look at the first bytes, then a scan of the whole
+ * source. A scanner that finds on closer reading that the bytes are not its
+ * format says so and routing moves on.
+ */
+export interface FormatScanner {
+  readonly name: string;
+  detect(head: Buffer, size: number): boolean;
+  scan(source: ByteSource, ctx: ScanContext): Promise<FormatOutcome>;
+}

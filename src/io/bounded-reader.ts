@@ -1,0 +1,85 @@
+import type { ByteSource } from './byte-source.js';
+
+/**
+ * A sliding window over a source for parsers that walk forward: `ensure(n)`
+ * makes n bytes available at `pos` (refilling in chunks), `skip(n)` jumps
+ * without reading. Memory is one window, whatever the source size.
+ */
+export class WindowReader {
+  buf: Buffer;
+  /** Absolute offset of buf[0]. */
+  base = 0;
+  /** Current index in buf. */
+  pos = 0;
+  /** Valid bytes in buf. */
+  end = 0;
+
+  constructor(
+    readonly source: ByteSource,
+    start = 0,
+    readonly windowSize = 1 << 20,
+  ) {
+    this.buf = Buffer.allocUnsafe(windowSize);
+    this.base = start;
+  }
+
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  get remainingInSource(): number {
+    return this.source.size - this.offset;
+  }
+
+  get atEnd(): boolean {
+    return this.offset >= this.source.size;
+  }
+
+  /** Makes `n` bytes available at pos; false when the source ends first. */
+  async ensure(n: number): Promise<boolean> {
+    if (this.end - this.pos >= n) return true;
+    if (n > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2));
+      this.buf.copy(grown, 0, this.pos, this.end);
+      this.buf = grown;
+    } else if (this.pos > 0) {
+      this.buf.copy(this.buf, 0, this.pos, this.end);
+    }
+    this.end -= this.pos;
+    this.base += this.pos;
+    this.pos = 0;
+    while (this.end < n) {
+      const abs = this.base + this.end;
+      if (abs >= this.source.size) return false;
+      const got = await this.source.read(abs, this.buf.length - this.end, this.buf.subarray(this.end));
+      if (got.length === 0) return false;
+      if (got.buffer !== this.buf.buffer || got.byteOffset !== this.buf.byteOffset + this.end) {
+        got.copy(this.buf, this.end);
+      }
+      this.end += got.length;
+    }
+    return true;
+  }
+
+  /** Moves forward n bytes; beyond the window this only moves the offset. */
+  skip(n: number): void {
+    if (this.pos + n <= this.end) {
+      this.pos += n;
+      return;
+    }
+    this.base = this.base + this.pos + n;
+    this.pos = 0;
+    this.end = 0;
+  }
+
+  /** Moves to an absolute offset (forward or back), dropping the window. */
+  seek(abs: number): void {
+    if (abs >= this.base && abs <= this.base + this.end) {
+      this.pos = abs - this.base;
+      return;
+    }
+    this.base = abs;
+    this.pos = 0;
+    this.end = 0;
+  }
+}

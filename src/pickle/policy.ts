@@ -1,0 +1,377 @@
+import { maxSeverity, type Finding, type Severity } from '../scan/findings.js';
+import { ALLOW, DENY, LOADERS, type DenyRule } from './policy-tables.js';
+import { renderCall, renderValue } from './render.js';
+import { dottedReadings } from './resolve.js';
+import type { PickleEvents } from './vm.js';
+import { isObj, rootGlobal, strOf, type PyBytes, type PyCall, type PyGlobal, type PyPersistent, type PyValue } from './values.js';
+
+export interface Policy {
+  deny: readonly DenyRule[];
+  allow: ReadonlySet<string>;
+  loaders: ReadonlySet<string>;
+}
+
+export const DEFAULT_POLICY: Policy = { deny: DENY, allow: ALLOW, loaders: LOADERS };
+
+export type Verdict =
+  | { tier: 'deny'; rule: DenyRule; module: string; name: string }
+  | { tier: 'allow' }
+  | { tier: 'loader'; name: string }
+  | { tier: 'unknown' };
+
+export const SCANNER = 'modelscan.scanners.PickleUnsafeOpScan';
+
+function denyMatch(policy: Policy, module: string, name: string): DenyRule | undefined {
+  let best: DenyRule | undefined;
+  for (const rule of policy.deny) {
+    const modOk = rule.module === module || (rule.names === '*' && module.startsWith(rule.module + '.'));
+    if (!modOk) continue;
+    // A listed name also covers attributes reached through it (eval.__call__).
+    const nameOk = rule.names === '*' || rule.names.some((n) => name === n || name.startsWith(n + '.'));
+    if (nameOk && (!best || maxSeverity(best.severity, rule.severity) === rule.severity)) best = rule;
+  }
+  return best;
+}
+
+/** Tier of a resolved global: denylisted, allowlisted, a scannable loader, or unknown. */
+export function classify(policy: Policy, module: string, name: string): Verdict {
+  let worst: Verdict | undefined;
+  for (const r of dottedReadings(module, name)) {
+    const rule = denyMatch(policy, r.module, r.name);
+    if (rule && (!worst || worst.tier !== 'deny' || maxSeverity(worst.rule.severity, rule.severity) === rule.severity)) {
+      worst = { tier: 'deny', rule, module: r.module, name: r.name };
+    }
+  }
+  if (worst) return worst;
+  const key = `${module}.${name}`;
+  if (policy.loaders.has(key)) return { tier: 'loader', name: key };
+  if (policy.allow.has(`${module}:${name}`)) return { tier: 'allow' };
+  return { tier: 'unknown' };
+}
+
+/** A payload handed to a loader, to be scanned as a nested file after the stream. */
+export interface NestedPayload {
+  loader: string;
+  offset: number;
+  /** Raw bytes in the scanned source. */
+  span?: { offset: number; length: number };
+  /** Bytes rebuilt from a str (protocol ≤ 2 `_codecs.encode(s, 'latin1')`). */
+  bytes?: Buffer;
+  finding: Finding;
+}
+
+interface Unknown {
+  g: PyGlobal;
+  severity: Severity;
+  usage: string;
+  call?: string;
+  count: number;
+}
+
+const looksLikeClass = (name: string): boolean => /^[A-Z]/.test(name.split('.').pop() ?? '');
+
+/**
+ * Turns simulator events into findings. Denylisted names are reported where
+ * they are imported, with the first call's rendered arguments; unknown names
+ * are collected and reported at the end of the stream at a severity that
+ * depends on how they were used:
+ *   LOW     imported, or instantiated the way pickled objects are
+ *           (NEWOBJ, copyreg reconstructors, a Class called with plain
+ *           non-string data, then BUILD/SETITEMS with any state)
+ *   MEDIUM  a class called with str/bytes arguments; a function called with
+ *           plain data; anything called with globals or call results
+ *   HIGH    a function called with str/bytes arguments
+ * Structural evidence (monkey-patching, calling a call's result, computed
+ * STACK_GLOBAL operands, EXT) is reported whatever the names.
+ */
+export class PickleJudge implements PickleEvents {
+  readonly findings: Finding[] = [];
+  readonly nested: NestedPayload[] = [];
+  /** Persistent ids of the current stream, for container formats (torch) to read. */
+  readonly persistents: PyPersistent[] = [];
+  private readonly unknowns = new Map<string, Unknown>();
+  private readonly denied = new Map<string, Finding>();
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly policy: Policy = DEFAULT_POLICY,
+    private readonly maxFindings = 1000,
+  ) {}
+
+  private add(f: Finding, dedupeKey?: string): Finding | undefined {
+    if (dedupeKey) {
+      if (this.seen.has(dedupeKey)) return undefined;
+      this.seen.add(dedupeKey);
+    }
+    if (this.findings.length >= this.maxFindings) return undefined;
+    this.findings.push(f);
+    return f;
+  }
+
+  private verdictOf(g: PyGlobal): Verdict {
+    return classify(this.policy, g.module, g.name);
+  }
+
+  onImport(g: PyGlobal, op: string): void {
+    const v = this.verdictOf(g);
+    const key = `${g.module}.${g.name}`;
+    const shown = g.rawModule === g.module && g.rawName === g.name ? key : `${g.rawModule}.${g.rawName} (= ${key})`;
+    if (v.tier === 'deny') {
+      if (this.denied.has(key)) return;
+      const f = this.add({
+        severity: v.rule.severity,
+        rule: 'pickle/unsafe-global',
+        description: `Use of unsafe operator '${g.rawName}' from module '${g.rawModule}': ${v.module}.${v.name} ${v.rule.why}`,
+        module: g.rawModule,
+        operator: g.rawName,
+        offset: g.offset,
+        scanner: SCANNER,
+        details: { opcode: op, resolved: key, tier: 'denylist' },
+      });
+      if (f) this.denied.set(key, f);
+      return;
+    }
+    if (g.name.includes('.') && v.tier !== 'allow') {
+      this.add({
+        severity: 'MEDIUM',
+        rule: 'pickle/dotted-global',
+        description: `Global ${shown} walks a dotted attribute path; find_class follows it to another object`,
+        module: g.rawModule,
+        operator: g.rawName,
+        offset: g.offset,
+        scanner: SCANNER,
+      }, `dotted:${key}`);
+    }
+    if (v.tier === 'unknown' && !this.unknowns.has(key)) {
+      this.unknowns.set(key, { g, severity: 'LOW', usage: 'imported', count: 0 });
+    }
+    if (v.tier === 'loader' && !this.denied.has(key)) {
+      // Judged at the call, by what it loads; an uncalled loader is still reported.
+      this.unknowns.set(key, { g, severity: 'MEDIUM', usage: 'loader imported', count: 0 });
+    }
+  }
+
+  onDynamicImport(module: PyValue, name: PyValue, offset: number): void {
+    this.add({
+      severity: 'CRITICAL',
+      rule: 'pickle/dynamic-global',
+      description: `STACK_GLOBAL imports a name computed at load time (${renderValue(module)}, ${renderValue(name)}): the import cannot be known without running the pickle`,
+      module: strOf(module) ?? '?',
+      operator: strOf(name) ?? '?',
+      offset,
+      scanner: SCANNER,
+    });
+  }
+
+  onCall(c: PyCall): void {
+    const callee = c.callee;
+    if (isObj(callee) && callee.t === 'call') {
+      const inner = rootGlobal(callee);
+      this.add({
+        severity: 'HIGH',
+        rule: 'pickle/call-of-call-result',
+        description: `${c.op} calls the result of another call (${inner ? `${inner.module}.${inner.name}` : 'unknown'}(…)(…)): a gadget chain`,
+        module: inner?.module ?? '',
+        operator: inner?.name ?? '',
+        offset: c.offset,
+        call: renderCall(callee, c.args),
+        scanner: SCANNER,
+      });
+      return;
+    }
+    if (!isObj(callee) || callee.t !== 'global') {
+      this.add({
+        severity: 'MEDIUM',
+        rule: 'pickle/call-of-opaque',
+        description: `${c.op} calls an object the scanner cannot identify (${renderValue(callee)})`,
+        module: '',
+        operator: '',
+        offset: c.offset,
+        call: renderCall(callee, c.args),
+        scanner: SCANNER,
+      }, `opaque-call:${c.offset}`);
+      return;
+    }
+    const g = callee;
+    const key = `${g.module}.${g.name}`;
+    const denied = this.denied.get(key);
+    if (denied) {
+      denied.call ??= renderCall(g, c.args);
+      denied.details = { ...denied.details, calls: ((denied.details?.calls as number) ?? 0) + 1 };
+    }
+    const v = this.verdictOf(g);
+    if (v.tier === 'loader' || (v.tier === 'deny' && this.policy.loaders.has(key))) {
+      this.loaderCall(g, c, v.tier === 'deny' ? denied : undefined);
+      return;
+    }
+    if (v.tier === 'allow' && (key === 'copyreg._reconstructor' || key === 'copyreg.__newobj__' || key === 'copyreg.__newobj_ex__')) {
+      const cls = firstArg(c.args);
+      if (isObj(cls) && cls.t === 'global') this.use(cls, 'LOW', 'instantiated via copyreg', c);
+      return;
+    }
+    if (v.tier !== 'unknown') return;
+    if (c.op === 'NEWOBJ' || c.op === 'NEWOBJ_EX') {
+      this.use(g, 'LOW', 'instantiated (NEWOBJ)', c);
+      return;
+    }
+    const a = argShape(c.args);
+    const cls = looksLikeClass(g.name);
+    let sev: Severity;
+    let usage: string;
+    if (a === 'complex') [sev, usage] = ['MEDIUM', 'called with objects or callables as arguments'];
+    else if (a === 'text') [sev, usage] = cls ? ['MEDIUM', 'instantiated with string arguments'] : ['HIGH', 'called with string arguments'];
+    else if (cls) [sev, usage] = ['LOW', 'instantiated with plain data'];
+    else [sev, usage] = ['MEDIUM', 'called as a function'];
+    this.use(g, sev, usage, c);
+  }
+
+  private use(g: PyGlobal, sev: Severity, usage: string, c: PyCall): void {
+    const key = `${g.module}.${g.name}`;
+    const u = this.unknowns.get(key);
+    if (!u) return;
+    u.count++;
+    if (u.usage === 'imported' || maxSeverity(u.severity, sev) !== u.severity) {
+      u.severity = maxSeverity(u.severity, sev);
+      u.usage = usage;
+      u.call = renderCall(g, c.args);
+    }
+  }
+
+  private loaderCall(g: PyGlobal, c: PyCall, denied: Finding | undefined): void {
+    const key = `${g.module}.${g.name}`;
+    this.unknowns.delete(key);
+    const arg = firstArg(c.args);
+    const payload = payloadOf(arg);
+    const f: Finding = denied ?? {
+      severity: 'LOW',
+      rule: 'pickle/nested-load',
+      description: `${key} loads an embedded payload; it was scanned as a nested file`,
+      module: g.rawModule,
+      operator: g.rawName,
+      offset: c.offset,
+      call: renderCall(g, c.args),
+      scanner: SCANNER,
+    };
+    if (!payload) {
+      f.severity = 'CRITICAL';
+      f.description = `${key} loads a payload built at load time (${renderValue(arg)}); it cannot be scanned`;
+      f.rule = 'pickle/unscannable-load';
+    }
+    if (!denied) this.add(f);
+    if (payload) this.nested.push({ loader: key, offset: c.offset, ...payload, finding: f });
+  }
+
+  onBuild(target: PyValue, state: PyValue, offset: number): void {
+    if (isObj(target) && target.t === 'global') {
+      const v = this.verdictOf(target);
+      this.add({
+        severity: v.tier === 'deny' ? 'CRITICAL' : 'HIGH',
+        rule: 'pickle/build-on-global',
+        description: `BUILD sets attributes on the imported object ${target.module}.${target.name} itself (monkey-patching)`,
+        module: target.rawModule,
+        operator: target.rawName,
+        offset,
+        call: `${target.module}.${target.name}.__setstate__(${renderValue(state)})`,
+        scanner: SCANNER,
+      });
+    }
+  }
+
+  onMutate(target: PyValue, op: string, offset: number): void {
+    if (isObj(target) && target.t === 'global') {
+      this.add({
+        severity: 'HIGH',
+        rule: 'pickle/mutate-global',
+        description: `${op} modifies the imported object ${target.module}.${target.name} itself`,
+        module: target.rawModule,
+        operator: target.rawName,
+        offset,
+        scanner: SCANNER,
+      });
+    }
+  }
+
+  onExt(code: number, offset: number): void {
+    this.add({
+      severity: 'MEDIUM',
+      rule: 'pickle/ext-opcode',
+      description: `EXT opcode loads object #${code} from the copyreg extension registry, which real models never use`,
+      module: 'copyreg',
+      operator: `extension ${code}`,
+      offset,
+      scanner: SCANNER,
+    }, `ext:${code}`);
+  }
+
+  onPersistent(p: PyPersistent): void {
+    // Persistent ids are how torch references storages; the container format judges them.
+    if (this.persistents.length < 1_000_000) this.persistents.push(p);
+  }
+
+  onOddity(kind: string, message: string, offset: number): void {
+    this.add({ severity: 'LOW', rule: `pickle/${kind}`, description: message, module: '', operator: '', offset, scanner: SCANNER }, `odd:${kind}`);
+  }
+
+  /** Reports the unknown globals collected during the stream; call once at its end. */
+  flush(): void {
+    for (const [key, u] of this.unknowns) {
+      this.add({
+        severity: u.severity,
+        rule: 'pickle/unknown-global',
+        description: `Global ${key} is not on the allowlist of names models need (${u.usage})`,
+        module: u.g.rawModule,
+        operator: u.g.rawName,
+        offset: u.g.offset,
+        ...(u.call ? { call: u.call } : {}),
+        scanner: SCANNER,
+        details: { resolved: key, usage: u.usage, tier: 'unknown', ...(u.count ? { calls: u.count } : {}) },
+      });
+    }
+    this.unknowns.clear();
+  }
+}
+
+function firstArg(args: PyValue): PyValue | undefined {
+  return isObj(args) && args.t === 'container' && args.kind === 'tuple' && args.count > 0 ? args.items[0] : undefined;
+}
+
+/** 'plain' data, 'text' (contains str/bytes), or 'complex' (globals, calls, references). */
+function argShape(args: PyValue): 'plain' | 'text' | 'complex' {
+  if (!isObj(args) || args.t !== 'container') return isObj(args) ? 'complex' : 'plain';
+  let text = false;
+  const visit = (v: PyValue, depth: number): boolean => {
+    if (typeof v === 'string') {
+      text = true;
+      return true;
+    }
+    if (!isObj(v)) return true;
+    if (v.t === 'bytes' || v.t === 'longstr') {
+      text = true;
+      return true;
+    }
+    if (v.t !== 'container') return false;
+    if (depth > 4) return v.plain;
+    return v.items.every((x) => visit(x, depth + 1));
+  };
+  if (!args.items.every((x) => visit(x, 0)) || !args.plain) return 'complex';
+  return text ? 'text' : 'plain';
+}
+
+/** Where a loader's argument bytes can be read from, if they are literal. */
+function payloadOf(arg: PyValue | undefined): { span?: { offset: number; length: number }; bytes?: Buffer } | undefined {
+  if (!isObj(arg)) return typeof arg === 'string' ? { bytes: Buffer.from(arg, 'latin1') } : undefined;
+  if (arg.t === 'bytes') return bytesPayload(arg);
+  if (arg.t === 'call') {
+    // Protocol ≤ 2 writes bytes as _codecs.encode('<latin-1 text>', 'latin1').
+    const g = rootGlobal(arg.callee);
+    const s = firstArg(arg.args);
+    if (g && g.module === '_codecs' && g.name === 'encode' && typeof s === 'string') return { bytes: Buffer.from(s, 'latin1') };
+  }
+  return undefined;
+}
+
+function bytesPayload(b: PyBytes): { span?: { offset: number; length: number }; bytes?: Buffer } | undefined {
+  if (b.offset >= 0) return { span: { offset: b.offset, length: b.length } };
+  if (b.prefix.length === b.length) return { bytes: b.prefix };
+  return undefined;
+}

@@ -1,0 +1,89 @@
+import type { ByteSource } from '../io/byte-source.js';
+import { WindowReader } from '../io/bounded-reader.js';
+import type { Finding } from '../scan/findings.js';
+import { PickleJudge, SCANNER, type Policy, DEFAULT_POLICY } from './policy.js';
+import { resolveGlobal } from './resolve.js';
+import { PickleMachine, type Limits, type StreamResult } from './vm.js';
+import type { PyPersistent, PyValue } from './values.js';
+
+export interface StreamsOptions {
+  start?: number;
+  limits: Limits;
+  maxStreams: number;
+  policy?: Policy;
+  /**
+   * Called after each complete stream with its index and value; returns the
+   * offset to continue from (to skip a container's raw data) or undefined.
+   */
+  afterStream?: (index: number, value: PyValue | undefined, end: number, persistents: readonly PyPersistent[]) => Promise<number | undefined>;
+}
+
+export interface StreamsOutcome {
+  /** False when the bytes never formed a pickle (no complete stream, nothing imported or called). */
+  isPickle: boolean;
+  streams: StreamResult[];
+  end: number;
+  judge: PickleJudge;
+}
+
+/**
+ * Runs pickle streams back to back from `start`, as a loop of pickle.load()
+ * calls would, until the data ends or stops parsing. Everything found is
+ * kept whatever happens later: a malformed tail adds a finding, it never
+ * removes one.
+ */
+export async function runPickleStreams(source: ByteSource, emit: (f: Finding) => void, opts: StreamsOptions): Promise<StreamsOutcome> {
+  const judge = new PickleJudge(opts.policy ?? DEFAULT_POLICY);
+  const persistents = judge.persistents;
+  const reader = new WindowReader(source, opts.start ?? 0, Math.min(1 << 20, Math.max(4096, source.size)));
+  const streams: StreamResult[] = [];
+  let offset = opts.start ?? 0;
+  let isPickle = true;
+  const malformed = (res: StreamResult, what: string) =>
+    emit({
+      severity: 'MEDIUM',
+      rule: res.error!.kind === 'limit' ? 'pickle/limit' : 'pickle/malformed',
+      description: `${what}: ${res.error!.message}; the stream was not read past this point`,
+      module: '',
+      operator: '',
+      offset: res.error!.offset,
+      scanner: SCANNER,
+      details: { opcodes: res.opcodes, stream: streams.length },
+    });
+
+  while (offset < source.size) {
+    if (streams.length >= opts.maxStreams) {
+      emit({ severity: 'MEDIUM', rule: 'pickle/limit', description: `more than ${opts.maxStreams} pickles stacked in one file; the rest was not scanned`, module: '', operator: '', offset, scanner: SCANNER });
+      break;
+    }
+    reader.seek(offset);
+    const firstByte = (await source.read(offset, 1))[0];
+    const vm = new PickleMachine(reader, judge, resolveGlobal, opts.limits);
+    const res = await vm.run();
+    if (!res.ok) {
+      const first = streams.length === 0;
+      if (res.actions === 0 && res.error!.kind !== 'limit' && (res.error!.kind !== 'truncated' || !first || firstByte !== 0x80)) {
+        // Nothing was imported or called: a loader would have failed harmlessly.
+        if (first && firstByte !== 0x80) isPickle = false;
+        else if (first) malformed(res, 'Malformed pickle');
+        else emit({ severity: 'LOW', rule: 'pickle/trailing-data', description: `${source.size - offset} bytes after the last pickle do not parse as one (${res.error!.message})`, module: '', operator: '', offset, scanner: SCANNER });
+      } else {
+        malformed(res, first ? 'Malformed pickle' : `Malformed pickle #${streams.length + 1} in the stream`);
+      }
+      streams.push(res);
+      break;
+    }
+    streams.push(res);
+    offset = res.end;
+    if (opts.afterStream) {
+      const next = await opts.afterStream(streams.length - 1, res.value, res.end, persistents);
+      if (next !== undefined) offset = next;
+    }
+    persistents.length = 0;
+  }
+  if (isPickle) {
+    judge.flush();
+    for (const f of judge.findings) emit(f);
+  }
+  return { isPickle, streams, end: offset, judge };
+}

@@ -1,0 +1,27 @@
+export const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}
+
+export function maxSeverity(a: Severity, b: Severity): Severity {
+  return severityRank(a) >= severityRank(b) ? a : b;
+}
+
+/** One unsafe or suspicious construct, as a scanner found it in one source. */
+export interface Finding {
+  severity: Severity;
+  /** Stable rule id, e.g. `pickle/unsafe-global`, `pickle/malformed`. */
+  rule: string;
+  description: string;
+  module: string;
+  operator: string;
+  /** Byte offset within the source (file or archive member). */
+  offset: number;
+  /** What the payload would do, e.g. `os.system('echo hi')`. */
+  call?: string;
+  /** Scanner that found it, modelscan-style dotted name. */
+  scanner: string;
+  details?: Record<string, unknown>;
+}

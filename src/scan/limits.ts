@@ -1,0 +1,15 @@
+import { DEFAULT_LIMITS, type Limits } from '../pickle/vm.js';
+
+export interface ScanLimits {
+  pickle: Limits;
+  /** Embedded payloads (pickle.loads(b'…'), torch storages) scanned inside each other. */
+  maxDepth: number;
+  /** Pickles stacked back to back in one source. */
+  maxStreams: number;
+}
+
+export const DEFAULT_SCAN_LIMITS: ScanLimits = {
+  pickle: DEFAULT_LIMITS,
+  maxDepth: 8,
+  maxStreams: 10_000,
+};

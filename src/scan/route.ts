@@ -1,0 +1,19 @@
+import type { ByteSource } from '../io/byte-source.js';
+import { FORMATS } from '../formats/registry.js';
+import type { FormatScanner, ScanContext } from '../formats/types.js';
+
+const HEAD = 64;
+
+/** Scans a source with the first format whose content check and full parse accept it. */
+export async function routeByContent(
+  source: ByteSource,
+  ctx: ScanContext,
+  formats: readonly FormatScanner[] = FORMATS,
+): Promise<FormatScanner | undefined> {
+  const head = Buffer.from(await source.read(0, HEAD));
+  for (const f of formats) {
+    if (!f.detect(head, source.size)) continue;
+    if ((await f.scan(source, ctx)) === 'scanned') return f;
+  }
+  return undefined;
+}
