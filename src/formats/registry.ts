@@ -1,4 +1,5 @@
 import { pickleFormat } from './pickle/index.js';
+import { unsupportedFormat } from './unsupported/index.js';
 import type { FormatScanner } from './types.js';
 
 /**
@@ -6,5 +7,6 @@ import type { FormatScanner } from './types.js';
  * content (never its name). A new format is one folder plus one line here.
  */
 export const FORMATS: readonly FormatScanner[] = [
+  unsupportedFormat,
   pickleFormat,
 ];

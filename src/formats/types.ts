@@ -16,7 +16,8 @@ export interface ScanContext {
   scanEmbedded(src: ByteSource, label: string, baseOffset: number): Promise<Finding[]>;
 }
 
-export type FormatOutcome = 'scanned' | 'not-this-format';
+/** 'unsupported': recognised, but not scannable yet; routing stops and the file is skipped. */
+export type FormatOutcome = 'scanned' | 'not-this-format' | 'unsupported';
 
 /**
  * One file format: a cheap look at the first bytes, then a scan of the whole

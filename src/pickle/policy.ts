@@ -1,5 +1,5 @@
 import { maxSeverity, type Finding, type Severity } from '../scan/findings.js';
-import { ALLOW, DENY, LOADERS, type DenyRule } from './policy-tables.js';
+import { ALLOW, CODE_BUILDERS, DANGEROUS_CODE_NAMES, DANGEROUS_DUNDERS, DENY, LOADERS, REFLECTIVE, type DenyRule } from './policy-tables.js';
 import { renderCall, renderValue } from './render.js';
 import { dottedReadings } from './resolve.js';
 import type { PickleEvents } from './vm.js';
@@ -9,14 +9,18 @@ export interface Policy {
   deny: readonly DenyRule[];
   allow: ReadonlySet<string>;
   loaders: ReadonlySet<string>;
+  codeBuilders: Readonly<Record<string, CodeKind>>;
 }
 
-export const DEFAULT_POLICY: Policy = { deny: DENY, allow: ALLOW, loaders: LOADERS };
+type CodeKind = (typeof CODE_BUILDERS)[string];
+
+export const DEFAULT_POLICY: Policy = { deny: DENY, allow: ALLOW, loaders: LOADERS, codeBuilders: CODE_BUILDERS };
 
 export type Verdict =
   | { tier: 'deny'; rule: DenyRule; module: string; name: string }
   | { tier: 'allow' }
   | { tier: 'loader'; name: string }
+  | { tier: 'code'; kind: CodeKind; name: string }
   | { tier: 'unknown' };
 
 export const SCANNER = 'modelscan.scanners.PickleUnsafeOpScan';
@@ -43,10 +47,25 @@ export function classify(policy: Policy, module: string, name: string): Verdict 
     }
   }
   if (worst) return worst;
-  const key = `${module}.${name}`;
-  if (policy.loaders.has(key)) return { tier: 'loader', name: key };
-  if (policy.allow.has(`${module}:${name}`)) return { tier: 'allow' };
+  for (const r of dottedReadings(module, name)) {
+    const key = `${r.module}.${r.name}`;
+    if (policy.loaders.has(key)) return { tier: 'loader', name: key };
+    if (Object.hasOwn(policy.codeBuilders, key)) return { tier: 'code', kind: policy.codeBuilders[key], name: key };
+    if (policy.allow.has(`${r.module}:${r.name}`)) return { tier: 'allow' };
+  }
   return { tier: 'unknown' };
+}
+
+/** getattr(<global>, '<literal>'[, default]) is a static attribute lookup: the name it yields. */
+function staticGetattr(c: PyCall): { module: string; name: string; base: PyGlobal } | undefined {
+  const g = c.callee;
+  if (!isObj(g) || g.t !== 'global' || `${g.module}.${g.name}` !== 'builtins.getattr') return undefined;
+  const args = c.args;
+  if (!isObj(args) || args.t !== 'container' || args.kind !== 'tuple' || args.count < 2 || args.count > 3) return undefined;
+  const base = args.items[0];
+  const attr = args.items[1];
+  if (!isObj(base) || base.t !== 'global' || typeof attr !== 'string') return undefined;
+  return { module: base.module, name: `${base.name}.${attr}`, base };
 }
 
 /** A payload handed to a loader, to be scanned as a nested file after the stream. */
@@ -92,6 +111,8 @@ export class PickleJudge implements PickleEvents {
   private readonly unknowns = new Map<string, Unknown>();
   private readonly denied = new Map<string, Finding>();
   private readonly seen = new Set<string>();
+  private readonly reflective = new Map<string, { g: PyGlobal; state: 'imported' | 'default' | 'resolved' | 'reported' }>();
+  private codeBearing: { offset: number; names: Set<string>; builders: Set<string> } | undefined;
 
   constructor(
     private readonly policy: Policy = DEFAULT_POLICY,
@@ -116,6 +137,10 @@ export class PickleJudge implements PickleEvents {
     const v = this.verdictOf(g);
     const key = `${g.module}.${g.name}`;
     const shown = g.rawModule === g.module && g.rawName === g.name ? key : `${g.rawModule}.${g.rawName} (= ${key})`;
+    if (REFLECTIVE.has(key)) {
+      if (!this.reflective.has(key)) this.reflective.set(key, { g, state: 'imported' });
+      return;
+    }
     if (v.tier === 'deny') {
       if (this.denied.has(key)) return;
       const f = this.add({
@@ -131,7 +156,18 @@ export class PickleJudge implements PickleEvents {
       if (f) this.denied.set(key, f);
       return;
     }
-    if (g.name.includes('.') && v.tier !== 'allow') {
+    const dunder = g.name.split('.').find((part) => DANGEROUS_DUNDERS.has(part));
+    if (dunder && v.tier !== 'allow') {
+      this.add({
+        severity: 'HIGH',
+        rule: 'pickle/dunder-global',
+        description: `Global ${shown} reaches the interpreter internal '${dunder}'`,
+        module: g.rawModule,
+        operator: g.rawName,
+        offset: g.offset,
+        scanner: SCANNER,
+      }, `dunder:${key}`);
+    } else if (g.name.includes('.') && v.tier !== 'allow') {
       this.add({
         severity: 'MEDIUM',
         rule: 'pickle/dotted-global',
@@ -164,19 +200,16 @@ export class PickleJudge implements PickleEvents {
   }
 
   onCall(c: PyCall): void {
-    const callee = c.callee;
+    let callee = c.callee;
+    // torch's legacy persistent id ('module', Class, file, source) loads as the class itself.
+    if (isObj(callee) && callee.t === 'persid') {
+      const pid = callee.pid;
+      if (isObj(pid) && pid.t === 'container' && pid.items[0] === 'module' && isObj(pid.items[1]) && pid.items[1].t === 'global') {
+        callee = pid.items[1];
+      }
+    }
     if (isObj(callee) && callee.t === 'call') {
-      const inner = rootGlobal(callee);
-      this.add({
-        severity: 'HIGH',
-        rule: 'pickle/call-of-call-result',
-        description: `${c.op} calls the result of another call (${inner ? `${inner.module}.${inner.name}` : 'unknown'}(…)(…)): a gadget chain`,
-        module: inner?.module ?? '',
-        operator: inner?.name ?? '',
-        offset: c.offset,
-        call: renderCall(callee, c.args),
-        scanner: SCANNER,
-      });
+      this.callOfCall(callee, c);
       return;
     }
     if (!isObj(callee) || callee.t !== 'global') {
@@ -192,16 +225,32 @@ export class PickleJudge implements PickleEvents {
       }, `opaque-call:${c.offset}`);
       return;
     }
-    const g = callee;
-    const key = `${g.module}.${g.name}`;
+    this.callGlobal(callee, callee.module, callee.name, c);
+  }
+
+  /** A call of the global `module.name` (a real import, or one reached by a static getattr). */
+  private callGlobal(g: PyGlobal, module: string, name: string, c: PyCall): void {
+    const key = `${module}.${name}`;
+    if (REFLECTIVE.has(key)) {
+      this.reflectiveCall(g, key, c);
+      return;
+    }
     const denied = this.denied.get(key);
     if (denied) {
-      denied.call ??= renderCall(g, c.args);
+      denied.call ??= renderCall(c.callee, c.args);
       denied.details = { ...denied.details, calls: ((denied.details?.calls as number) ?? 0) + 1 };
     }
-    const v = this.verdictOf(g);
+    const v = classify(this.policy, module, name);
     if (v.tier === 'loader' || (v.tier === 'deny' && this.policy.loaders.has(key))) {
-      this.loaderCall(g, c, v.tier === 'deny' ? denied : undefined);
+      this.loaderCall(g, key, c, v.tier === 'deny' ? denied : undefined);
+      return;
+    }
+    if (v.tier === 'deny') {
+      if (!denied) this.denyFinding(g, v, c);
+      return;
+    }
+    if (v.tier === 'code') {
+      this.codeBuilderCall(v.kind, key, c);
       return;
     }
     if (v.tier === 'allow' && (key === 'copyreg._reconstructor' || key === 'copyreg.__newobj__' || key === 'copyreg.__newobj_ex__')) {
@@ -210,23 +259,147 @@ export class PickleJudge implements PickleEvents {
       return;
     }
     if (v.tier !== 'unknown') return;
+    if (!this.unknowns.has(key)) this.unknowns.set(key, { g, severity: 'LOW', usage: 'imported', count: 0 });
     if (c.op === 'NEWOBJ' || c.op === 'NEWOBJ_EX') {
-      this.use(g, 'LOW', 'instantiated (NEWOBJ)', c);
+      this.use(g, 'LOW', 'instantiated (NEWOBJ)', c, key);
       return;
     }
-    const a = argShape(c.args);
-    const cls = looksLikeClass(g.name);
+    const a = argShape(c.args, this.policy);
+    const cls = looksLikeClass(name);
     let sev: Severity;
     let usage: string;
     if (a === 'complex') [sev, usage] = ['MEDIUM', 'called with objects or callables as arguments'];
     else if (a === 'text') [sev, usage] = cls ? ['MEDIUM', 'instantiated with string arguments'] : ['HIGH', 'called with string arguments'];
     else if (cls) [sev, usage] = ['LOW', 'instantiated with plain data'];
     else [sev, usage] = ['MEDIUM', 'called as a function'];
-    this.use(g, sev, usage, c);
+    this.use(g, sev, usage, c, key);
   }
 
-  private use(g: PyGlobal, sev: Severity, usage: string, c: PyCall): void {
-    const key = `${g.module}.${g.name}`;
+  private denyFinding(g: PyGlobal, v: Extract<Verdict, { tier: 'deny' }>, c: PyCall | undefined, via?: string): void {
+    const key = `${v.module}.${v.name}`;
+    const f = this.add({
+      severity: v.rule.severity,
+      rule: 'pickle/unsafe-global',
+      description: `Use of unsafe operator '${v.name}' from module '${v.module}'${via ? ` (reached ${via})` : ''}: ${key} ${v.rule.why}`,
+      module: v.module,
+      operator: v.name,
+      offset: c?.offset ?? g.offset,
+      ...(c ? { call: renderCall(c.callee, c.args) } : {}),
+      scanner: SCANNER,
+      details: { resolved: key, tier: 'denylist' },
+    });
+    if (f) this.denied.set(key, f);
+  }
+
+  /** getattr/setattr/delattr: modelscan's floor says CRITICAL unless the call is a static, harmless lookup. */
+  private reflectiveCall(g: PyGlobal, key: string, c: PyCall): void {
+    const r = this.reflective.get(key) ?? { g, state: 'imported' as const };
+    this.reflective.set(key, r);
+    const target = key === 'builtins.getattr' ? staticGetattr(c) : undefined;
+    if (target) {
+      const def = c.args && isObj(c.args) && c.args.t === 'container' ? c.args.items[2] : undefined;
+      if (isObj(def) && def.t === 'global') {
+        const dk = `${def.module}.${def.name}`;
+        const d = this.reflective.get(dk);
+        if (d && d.state === 'imported') d.state = 'default';
+      }
+      const v = classify(this.policy, target.module, target.name);
+      if (r.state !== 'reported') r.state = 'resolved';
+      if (v.tier === 'deny') this.denyFinding(g, v, c, `through getattr(${target.base.module}.${target.base.name}, …)`);
+      else if (v.tier === 'unknown') {
+        const vg: PyGlobal = { ...g, module: target.module, name: target.name };
+        const vk = `${target.module}.${target.name}`;
+        if (!this.unknowns.has(vk)) this.unknowns.set(vk, { g: vg, severity: 'MEDIUM', usage: 'reached through getattr', count: 0, call: renderCall(c.callee, c.args) });
+      }
+      return;
+    }
+    if (r.state === 'reported') return;
+    r.state = 'reported';
+    const v = classify(this.policy, g.module, g.name);
+    if (v.tier === 'deny') this.denyFinding(g, v, c);
+  }
+
+  private callOfCall(inner: PyCall, c: PyCall): void {
+    const viaGetattr = staticGetattr(inner);
+    if (viaGetattr) {
+      this.callGlobal(viaGetattr.base, viaGetattr.module, viaGetattr.name, c);
+      return;
+    }
+    const root = rootGlobal(inner);
+    const rootKey = root ? `${root.module}.${root.name}` : '';
+    const v = root ? classify(this.policy, root.module, root.name) : undefined;
+    if (v?.tier === 'code' && (v.kind === 'function' || v.kind === 'setstate')) {
+      this.add({
+        severity: 'CRITICAL',
+        rule: 'pickle/code-executed',
+        description: `A function rebuilt from bytecode shipped in the pickle (${rootKey}) is called during load`,
+        module: root!.module,
+        operator: root!.name,
+        offset: c.offset,
+        call: renderCall(inner, c.args),
+        scanner: SCANNER,
+      });
+      return;
+    }
+    if (v?.tier === 'code' && v.kind === 'type') {
+      // cloudpickle's _builtin_type('CodeType')(…): building a code object, not running it.
+      this.codeBuilderCall('code', rootKey, c);
+      return;
+    }
+    this.add({
+      severity: 'HIGH',
+      rule: 'pickle/call-of-call-result',
+      description: `${c.op} calls the result of another call (${root ? rootKey : 'unknown'}(…)(…)): a gadget chain`,
+      module: root?.module ?? '',
+      operator: root?.name ?? '',
+      offset: c.offset,
+      call: renderCall(inner, c.args),
+      scanner: SCANNER,
+    });
+  }
+
+  /** dill/cloudpickle rebuilding code: code-bearing, and the code's names are read for what it touches. */
+  private codeBuilderCall(kind: CodeKind, key: string, c: PyCall): void {
+    if (kind === 'import') {
+      const mod = firstArg(c.args);
+      if (typeof mod === 'string') {
+        const v = classify(this.policy, mod, '*');
+        const wild = this.policy.deny.find((r) => r.names === '*' && (r.module === mod || mod.startsWith(r.module + '.')));
+        if (v.tier === 'deny' || wild) {
+          this.add({
+            severity: wild?.severity ?? 'CRITICAL',
+            rule: 'pickle/unsafe-global',
+            description: `${key} imports module '${mod}' for code shipped in the pickle`,
+            module: mod,
+            operator: '*',
+            offset: c.offset,
+            call: renderCall(c.callee, c.args),
+            scanner: SCANNER,
+          });
+        }
+      }
+    }
+    if (kind === 'setstate') {
+      const target = firstArg(c.args);
+      if (isObj(target) && target.t === 'global') {
+        this.add({
+          severity: 'CRITICAL',
+          rule: 'pickle/build-on-global',
+          description: `${key} rewrites the imported object ${target.module}.${target.name}`,
+          module: target.module,
+          operator: target.name,
+          offset: c.offset,
+          call: renderCall(c.callee, c.args),
+          scanner: SCANNER,
+        });
+      }
+    }
+    const cb = (this.codeBearing ??= { offset: c.offset, names: new Set(), builders: new Set() });
+    cb.builders.add(key);
+    if (kind === 'code') collectNames(c.args, cb.names, 0);
+  }
+
+  private use(g: PyGlobal, sev: Severity, usage: string, c: PyCall, key = `${g.module}.${g.name}`): void {
     const u = this.unknowns.get(key);
     if (!u) return;
     u.count++;
@@ -237,8 +410,7 @@ export class PickleJudge implements PickleEvents {
     }
   }
 
-  private loaderCall(g: PyGlobal, c: PyCall, denied: Finding | undefined): void {
-    const key = `${g.module}.${g.name}`;
+  private loaderCall(g: PyGlobal, key: string, c: PyCall, denied: Finding | undefined): void {
     this.unknowns.delete(key);
     const arg = firstArg(c.args);
     const payload = payloadOf(arg);
@@ -314,6 +486,28 @@ export class PickleJudge implements PickleEvents {
 
   /** Reports the unknown globals collected during the stream; call once at its end. */
   flush(): void {
+    for (const [key, r] of this.reflective) {
+      if (r.state !== 'imported') continue;
+      const v = classify(this.policy, r.g.module, r.g.name);
+      if (v.tier === 'deny') this.denyFinding(r.g, v, undefined);
+      else this.add({ severity: 'CRITICAL', rule: 'pickle/unsafe-global', description: `${key} imported`, module: r.g.module, operator: r.g.name, offset: r.g.offset, scanner: SCANNER });
+    }
+    this.reflective.clear();
+    if (this.codeBearing) {
+      const risky = [...this.codeBearing.names].filter((n) => DANGEROUS_CODE_NAMES.has(n));
+      this.add({
+        severity: risky.length ? 'HIGH' : 'LOW',
+        rule: 'pickle/code-by-value',
+        description: `The pickle carries Python code by value (${[...this.codeBearing.builders].join(', ')}); it runs when the model calls it` +
+          (risky.length ? `, and it references ${risky.slice(0, 8).join(', ')}` : ''),
+        module: '',
+        operator: '',
+        offset: this.codeBearing.offset,
+        scanner: SCANNER,
+        details: { names: [...this.codeBearing.names].slice(0, 64) },
+      });
+      this.codeBearing = undefined;
+    }
     for (const [key, u] of this.unknowns) {
       this.add({
         severity: u.severity,
@@ -331,12 +525,22 @@ export class PickleJudge implements PickleEvents {
   }
 }
 
+/** Strings in a code object's constructor arguments (co_names, co_consts, …), bounded. */
+function collectNames(v: PyValue, out: Set<string>, depth: number): void {
+  if (out.size > 256 || depth > 4) return;
+  if (typeof v === 'string') {
+    if (v.length <= 64) out.add(v);
+    return;
+  }
+  if (isObj(v) && v.t === 'container') for (const x of v.items) collectNames(x, out, depth + 1);
+}
+
 function firstArg(args: PyValue): PyValue | undefined {
   return isObj(args) && args.t === 'container' && args.kind === 'tuple' && args.count > 0 ? args.items[0] : undefined;
 }
 
 /** 'plain' data, 'text' (contains str/bytes), or 'complex' (globals, calls, references). */
-function argShape(args: PyValue): 'plain' | 'text' | 'complex' {
+function argShape(args: PyValue, policy: Policy): 'plain' | 'text' | 'complex' {
   if (!isObj(args) || args.t !== 'container') return isObj(args) ? 'complex' : 'plain';
   let text = false;
   const visit = (v: PyValue, depth: number): boolean => {
@@ -349,11 +553,16 @@ function argShape(args: PyValue): 'plain' | 'text' | 'complex' {
       text = true;
       return true;
     }
+    if (v.t === 'call') {
+      // Data rebuilt by allowlisted constructors (numpy arrays, dtypes) is still data.
+      const g = rootGlobal(v);
+      return !!g && classify(policy, g.module, g.name).tier === 'allow';
+    }
     if (v.t !== 'container') return false;
     if (depth > 4) return v.plain;
     return v.items.every((x) => visit(x, depth + 1));
   };
-  if (!args.items.every((x) => visit(x, 0)) || !args.plain) return 'complex';
+  if (!args.items.every((x) => visit(x, 0))) return 'complex';
   return text ? 'text' : 'plain';
 }
 

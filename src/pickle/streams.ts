@@ -57,14 +57,14 @@ export async function runPickleStreams(source: ByteSource, emit: (f: Finding) =>
       break;
     }
     reader.seek(offset);
-    const firstByte = (await source.read(offset, 1))[0];
+    const head = Buffer.from(await source.read(offset, 256));
     const vm = new PickleMachine(reader, judge, resolveGlobal, opts.limits);
     const res = await vm.run();
     if (!res.ok) {
       const first = streams.length === 0;
-      if (res.actions === 0 && res.error!.kind !== 'limit' && (res.error!.kind !== 'truncated' || !first || firstByte !== 0x80)) {
+      if (res.actions === 0 && res.error!.kind !== 'limit') {
         // Nothing was imported or called: a loader would have failed harmlessly.
-        if (first && firstByte !== 0x80) isPickle = false;
+        if (first && !pickleShaped(head, res)) isPickle = false;
         else if (first) malformed(res, 'Malformed pickle');
         else emit({ severity: 'LOW', rule: 'pickle/trailing-data', description: `${source.size - offset} bytes after the last pickle do not parse as one (${res.error!.message})`, module: '', operator: '', offset, scanner: SCANNER });
       } else {
@@ -86,4 +86,15 @@ export async function runPickleStreams(source: ByteSource, emit: (f: Finding) =>
     for (const f of judge.findings) emit(f);
   }
   return { isPickle, streams, end: offset, judge };
+}
+
+/**
+ * Whether a stream that failed before importing anything still looked like a
+ * pickle (then it is reported as malformed rather than as another format):
+ * a PROTO header followed by a few good opcodes, or a protocol-0 GLOBAL/INST
+ * naming a real-looking module.
+ */
+function pickleShaped(head: Buffer, res: StreamResult): boolean {
+  if (head[0] === 0x80 && head[1] <= 5) return res.opcodes >= 3;
+  return (head[0] === 0x63 || head[0] === 0x69) && /^[ci][A-Za-z_][\w.]*\n/.test(head.toString('latin1'));
 }

@@ -460,6 +460,7 @@ export class PickleMachine {
           const name = this.pop();
           const module = this.pop();
           if (typeof module === 'string' && typeof name === 'string') {
+            if (!MODULE_NAME.test(module)) throw new PickleError(`No module named '${module.slice(0, 80)}'`);
             const g = this.makeGlobal(module, name, abs);
             this.events.onImport(g, 'STACK_GLOBAL');
             this.push(g);
@@ -530,7 +531,7 @@ export class PickleMachine {
         case Op.BINPERSID: {
           const pid = this.pop();
           const p: PyPersistent = { t: 'persid', pid, offset: abs };
-          this.actions++;
+          // Not an action: plain pickle.load refuses persistent ids, so they can't make a non-pickle dangerous.
           this.events.onPersistent(p);
           this.push(p);
           break;
@@ -562,7 +563,8 @@ export class PickleMachine {
           pos += 8;
           const frameStart = abs + 9;
           if (n > r.source.size - frameStart) {
-            throw new PickleError(`FRAME of ${n} bytes runs past the end of the data`, 'truncated');
+            // _pickle.c stops here, but pickle.py's unframer reads what there is and goes on: so do we.
+            this.events.onOddity('frame-truncated', `FRAME announces ${n} bytes but only ${r.source.size - frameStart} remain (pickle.py still loads it)`, abs);
           }
           if (this.frameEnd > abs) {
             this.events.onOddity('frame-overlap', 'FRAME begins before the previous frame ended (pickle.py rejects this; _pickle.c does not)', abs);
@@ -601,6 +603,8 @@ export class PickleMachine {
           const module = utf8Strict(buf, pos, nl1);
           const name = utf8Strict(buf, nl1 + 1, nl2);
           if (module === undefined || name === undefined) throw new PickleError(`${OPCODE_NAMES[op]} names are not valid UTF-8`);
+          // CPython's import fails on anything that isn't a dotted identifier: nothing runs.
+          if (!MODULE_NAME.test(module)) throw new PickleError(`No module named '${module.slice(0, 80)}'`);
           pos = nl2 + 1;
           const g = this.makeGlobal(module, name, abs);
           if (op === Op.GLOBAL) {
@@ -739,7 +743,6 @@ export class PickleMachine {
       case Op.PERSID: {
         const pid = buf.toString('latin1', s, e);
         const p: PyPersistent = { t: 'persid', pid, offset: abs };
-        this.actions++;
         this.events.onPersistent(p);
         this.push(p);
         return;
@@ -792,7 +795,6 @@ export class PickleMachine {
         return;
       case Op.PERSID: {
         const p: PyPersistent = { t: 'persid', pid: { t: 'longstr', length: total, prefix: prefix.toString('latin1') }, offset: abs };
-        this.actions++;
         this.events.onPersistent(p);
         this.push(p);
         return;
@@ -802,6 +804,9 @@ export class PickleMachine {
     }
   }
 }
+
+/** What `__import__` can find: dotted Python identifiers (Unicode letters allowed). */
+const MODULE_NAME = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u;
 
 function isStrLike(v: PyValue): boolean {
   if (typeof v === 'string') return true;

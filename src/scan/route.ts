@@ -9,11 +9,12 @@ export async function routeByContent(
   source: ByteSource,
   ctx: ScanContext,
   formats: readonly FormatScanner[] = FORMATS,
-): Promise<FormatScanner | undefined> {
+): Promise<{ format: FormatScanner; outcome: 'scanned' | 'unsupported'; head: Buffer } | { format: undefined; head: Buffer }> {
   const head = Buffer.from(await source.read(0, HEAD));
   for (const f of formats) {
     if (!f.detect(head, source.size)) continue;
-    if ((await f.scan(source, ctx)) === 'scanned') return f;
+    const outcome = await f.scan(source, ctx);
+    if (outcome !== 'not-this-format') return { format: f, outcome, head };
   }
-  return undefined;
+  return { format: undefined, head };
 }

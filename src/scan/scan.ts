@@ -5,6 +5,9 @@ import type { ScanContext } from '../formats/types.js';
 import type { Finding, Severity } from './findings.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits } from './limits.js';
 import { routeByContent } from './route.js';
+import { unsupportedName } from '../formats/unsupported/index.js';
+
+const PICKLE_FAMILY_EXT = /\.(pkl|pickle|pt|pth|bin|ckpt|joblib|dill|dat|npy)$/i;
 import { VERSION } from '../version.js';
 
 /** One finding in one file, in modelscan's issue shape plus our keys. */
@@ -134,9 +137,14 @@ async function scanFile(t: Target, limits: ScanLimits, result: ScanResult): Prom
       return;
     }
     const ctx = makeContext(0, limits, (f) => findings.push(f));
-    const format = await routeByContent(src, ctx);
-    if (format) result.scanned.push(t.source);
-    else result.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: 'format not supported yet', source: t.source });
+    const routed = await routeByContent(src, ctx);
+    if (routed.format && routed.outcome === 'scanned') result.scanned.push(t.source);
+    else if (routed.format) {
+      result.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: `${unsupportedName(routed.head)}: format not supported yet`, source: t.source });
+    } else if (PICKLE_FAMILY_EXT.test(t.source)) {
+      // Named like a pickle-based model but matching no format: a loader would choke on it, we can't vouch for it.
+      result.errors.push({ category: 'MODEL_SCAN', description: 'named like a pickle-based model, but its content is neither a pickle nor a known format', source: t.source });
+    } else result.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: 'format not supported yet', source: t.source });
   } catch (err) {
     result.errors.push({ category: 'MODEL_SCAN', description: `scan failed: ${(err as Error).message}`, source: t.source });
   } finally {
@@ -181,8 +189,8 @@ export function makeContext(depth: number, limits: ScanLimits, report: (f: Findi
         relay({ severity: 'MEDIUM', rule: 'scan/too-deep', description: `payloads nested more than ${limits.maxDepth} deep; not scanned`, module: '', operator: '', offset: 0, scanner: 'modelscan' });
         return inner;
       }
-      const format = await routeByContent(src, makeContext(depth + 1, limits, relay));
-      if (!format) {
+      const routed = await routeByContent(src, makeContext(depth + 1, limits, relay));
+      if (routed.format?.name !== 'pickle') {
         relay({ severity: 'LOW', rule: 'scan/unknown-embedded', description: 'embedded payload is not a format the scanner knows', module: '', operator: '', offset: 0, scanner: 'modelscan' });
       }
       return inner;
