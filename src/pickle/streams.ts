@@ -3,7 +3,7 @@ import { WindowReader } from '../io/bounded-reader.js';
 import type { Finding } from '../scan/findings.js';
 import { PickleJudge, SCANNER, type Policy, DEFAULT_POLICY } from './policy.js';
 import { resolveGlobal } from './resolve.js';
-import { PickleMachine, type Limits, type StreamResult } from './vm.js';
+import { PickleMachine, type InlineHook, type Limits, type StreamResult } from './vm.js';
 import type { PyPersistent, PyValue } from './values.js';
 
 export interface StreamsOptions {
@@ -11,6 +11,8 @@ export interface StreamsOptions {
   limits: Limits;
   maxStreams: number;
   policy?: Policy;
+  /** Data a container format writes inside the stream (joblib arrays). */
+  inlineHook?: InlineHook;
   /**
    * Called after each complete stream with its index and value; returns the
    * offset to continue from (to skip a container's raw data) or undefined.
@@ -58,7 +60,7 @@ export async function runPickleStreams(source: ByteSource, emit: (f: Finding) =>
     }
     reader.seek(offset);
     const head = Buffer.from(await source.read(offset, 256));
-    const vm = new PickleMachine(reader, judge, resolveGlobal, opts.limits);
+    const vm = new PickleMachine(reader, judge, resolveGlobal, opts.limits, opts.inlineHook);
     const res = await vm.run();
     if (!res.ok) {
       const first = streams.length === 0;

@@ -58,6 +58,8 @@ export interface PyCall {
   readonly args: PyValue;
   readonly op: string;
   readonly offset: number;
+  /** What BUILD later gave the object (its __setstate__ argument). */
+  state?: PyValue;
 }
 
 export interface PyPersistent {

@@ -53,6 +53,14 @@ export const DEFAULT_LIMITS: Limits = {
   maxLine: 1 << 20,
 };
 
+/** Bytes a container format writes inside the pickle stream after an object's BUILD (joblib arrays). */
+export type InlineData =
+  | { kind: 'bytes'; length: number; padded: boolean }
+  | { kind: 'pickle' }
+  | { kind: 'bad'; message: string };
+
+export type InlineHook = (target: PyValue) => InlineData | undefined;
+
 export interface StreamResult {
   /** Ended at STOP. */
   ok: boolean;
@@ -73,6 +81,8 @@ export interface StreamResult {
 const NEED = 1;
 const STOP = 2;
 const LONG_LINE = 3;
+const INLINE = 4;
+const MAX_INLINE_DEPTH = 8;
 
 const TWO_63 = 2n ** 63n;
 
@@ -105,12 +115,15 @@ export class PickleMachine {
   private retentionCapped = false;
   private value: PyValue | undefined;
   private readonly start: number;
+  private inline: InlineData | undefined;
 
   constructor(
     private readonly r: WindowReader,
     private readonly events: PickleEvents,
     private readonly resolve: Resolver,
     private readonly limits: Limits = DEFAULT_LIMITS,
+    private readonly inlineHook?: InlineHook,
+    private readonly depth = 0,
   ) {
     this.memo = new Memo(limits.memoBudgetBytes, limits.maxMemoEntries);
     this.start = r.offset;
@@ -133,6 +146,8 @@ export class PickleMachine {
           }
         } else if (status === LONG_LINE) {
           await this.longLine();
+        } else if (status === INLINE) {
+          await this.readInline();
         }
       }
     } catch (err) {
@@ -513,6 +528,14 @@ export class PickleMachine {
           const target = this.top();
           this.actions++;
           this.events.onBuild(target, state, abs);
+          if (isObj(target) && target.t === 'call') target.state = state;
+          const inline = this.inlineHook?.(target);
+          if (inline) {
+            this.stack[this.stack.length - 1] = { t: 'opaque', what: 'array read inline' };
+            this.inline = inline;
+            r.pos = pos;
+            return INLINE;
+          }
           break;
         }
         case Op.EXT1:
@@ -752,6 +775,31 @@ export class PickleMachine {
 
   private textValue(v: string): PyValue {
     return v.length > this.limits.retainBytes ? { t: 'longstr', length: v.length, prefix: v.slice(0, this.limits.retainBytes) } : v;
+  }
+
+  /** Consumes the data a container format put inline after a BUILD. */
+  private async readInline(): Promise<void> {
+    const d = this.inline!;
+    this.inline = undefined;
+    const r = this.r;
+    if (d.kind === 'bad') throw new PickleError(d.message);
+    if (d.kind === 'pickle') {
+      if (this.depth >= MAX_INLINE_DEPTH) throw new PickleError('inline pickles nested too deep', 'limit');
+      const sub = new PickleMachine(r, this.events, this.resolve, this.limits, this.inlineHook, this.depth + 1);
+      const res = await sub.run();
+      this.actions += res.actions;
+      if (!res.ok) throw new PickleError(`inline object-array pickle: ${res.error!.message}`, res.error!.kind);
+      return;
+    }
+    let pad = 0;
+    if (d.padded) {
+      if (!(await r.ensure(1))) throw new PickleError('inline array data was truncated', 'truncated');
+      pad = 1 + r.buf[r.pos];
+    }
+    if (pad + d.length > r.remainingInSource) {
+      throw new PickleError(`inline array declares ${d.length} bytes but only ${r.remainingInSource - pad} remain`, 'truncated');
+    }
+    r.skip(pad + d.length);
   }
 
   /** Streams past a line longer than the window, keeping a prefix. */

@@ -3,6 +3,7 @@ import { OPCODE_NAMES } from '../../pickle/opcodes.js';
 import { SCANNER, type NestedPayload } from '../../pickle/policy.js';
 import { runPickleStreams } from '../../pickle/streams.js';
 import { maxSeverity, severityRank, type Finding } from '../../scan/findings.js';
+import { joblibInlineData } from '../joblib/inline-arrays.js';
 import { LEGACY_MAGIC, skipStorages, storageKeys, storageRefs } from '../pytorch-legacy/storages.js';
 import type { FormatScanner, ScanContext } from '../types.js';
 
@@ -27,6 +28,7 @@ export const pickleFormat: FormatScanner = {
     const outcome = await runPickleStreams(source, emit, {
       limits: ctx.limits.pickle,
       maxStreams: ctx.limits.maxStreams,
+      inlineHook: joblibInlineData,
       afterStream: async (index, value, end, persistents) => {
         if (index === 0) legacy = value === LEGACY_MAGIC;
         if (!legacy || index < 3) return undefined;
