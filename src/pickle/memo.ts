@@ -3,6 +3,15 @@ import { isObj, type PyValue } from './values.js';
 /** Opaque stand-in for a memo entry dropped once the memo's byte budget is spent. */
 export const ELIDED: PyValue = Object.freeze({ t: 'opaque', what: 'memo entry not retained (memo budget reached)' }) as PyValue;
 
+/**
+ * Strings that could still name a module or attribute later (STACK_GLOBAL
+ * takes its operands from the memo); anything else can't import and may be
+ * summarised once the budget is spent.
+ */
+const NAME_LIKE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+
+const KEPT_STATE = 1;
+const ELIDED_STATE = 2;
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
 
@@ -28,7 +37,7 @@ export class Memo {
   budgetHit = false;
 
   constructor(
-    private readonly budgetBytes = 96 << 20,
+    private readonly budgetBytes = 24 << 20,
     readonly maxEntries = 50_000_000,
   ) {}
 
@@ -41,16 +50,19 @@ export class Memo {
   }
 
   private keep(v: PyValue): PyValue {
-    this.spent += 8;
-    if (!isObj(v) && typeof v !== 'string') return v;
-    const c = this.cost(v);
-    if (this.spent + c <= this.budgetBytes) {
-      this.spent += c;
-      return v;
+    if (typeof v !== 'object' || v === null) {
+      if (typeof v !== 'string') return v;
+      const c = 24 + v.length;
+      if (this.spent + c <= this.budgetBytes || (v.length <= 128 && NAME_LIKE.test(v))) {
+        this.spent += c;
+        return v;
+      }
+      this.budgetHit = true;
+      return ELIDED;
     }
-    const essential =
-      (typeof v === 'string' && v.length <= 256) || (isObj(v) && v.t !== 'container' && v.t !== 'bytes' && v.t !== 'longstr');
-    if (essential) {
+    const c = this.cost(v);
+    // Globals, call results and the like are what the policy judges: always kept.
+    if (this.spent + c <= this.budgetBytes || (v.t !== 'container' && v.t !== 'bytes' && v.t !== 'longstr')) {
       this.spent += c;
       return v;
     }
@@ -63,18 +75,25 @@ export class Memo {
     if (key < this.length + CHUNK * 16 && key < this.maxEntries * 2) {
       const ci = key >>> CHUNK_BITS;
       const i = key & (CHUNK - 1);
-      let chunk = this.chunks[ci];
-      let has = this.has[ci];
-      if (!chunk) {
-        chunk = this.chunks[ci] = new Array<PyValue>(CHUNK);
-        has = this.has[ci] = new Uint8Array(CHUNK);
-      }
-      if (!has![i]) {
+      let state = this.has[ci];
+      if (!state) state = this.has[ci] = new Uint8Array(CHUNK);
+      if (!state[i]) {
         if (this.length >= this.maxEntries) return false;
-        has![i] = 1;
+        if (this.sparse.size && this.sparse.delete(key)) this.length--;
         this.length++;
       }
-      chunk[i] = this.keep(v);
+      const kept = this.keep(v);
+      if (kept === ELIDED) {
+        // An elided entry costs one byte: no pointer slot is allocated for it.
+        state[i] = ELIDED_STATE;
+        const chunk = this.chunks[ci];
+        if (chunk) chunk[i] = undefined as unknown as PyValue;
+        return true;
+      }
+      state[i] = KEPT_STATE;
+      let chunk = this.chunks[ci];
+      if (!chunk) chunk = this.chunks[ci] = new Array<PyValue>(CHUNK);
+      chunk[i] = kept;
       return true;
     }
     if (!this.sparse.has(key)) {
@@ -88,8 +107,9 @@ export class Memo {
   get(key: number): PyValue | undefined {
     const ci = key >>> CHUNK_BITS;
     if (key >= 0 && key < 2 ** 32) {
-      const has = this.has[ci];
-      if (has && has[key & (CHUNK - 1)]) return this.chunks[ci]![key & (CHUNK - 1)];
+      const state = this.has[ci]?.[key & (CHUNK - 1)];
+      if (state === KEPT_STATE) return this.chunks[ci]![key & (CHUNK - 1)];
+      if (state === ELIDED_STATE) return ELIDED;
     }
     return this.sparse.get(key);
   }

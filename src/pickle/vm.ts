@@ -5,6 +5,7 @@ import { Op, OPCODE_NAMES } from './opcodes.js';
 import { decodeRawUnicodeEscape, decodeStringLiteral, parsePyInt, utf8Lenient, utf8Strict } from './text.js';
 import {
   containerAdd,
+  isPlain,
   containerSet,
   isObj,
   newContainer,
@@ -48,7 +49,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxStack: 5_000_000,
   maxMarks: 1_000_000,
   maxMemoEntries: 50_000_000,
-  memoBudgetBytes: 96 << 20,
+  memoBudgetBytes: 24 << 20,
   retainBytes: 64 << 10,
   maxLine: 1 << 20,
 };
@@ -116,6 +117,8 @@ export class PickleMachine {
   private value: PyValue | undefined;
   private readonly start: number;
   private inline: InlineData | undefined;
+  /** Offset of the opcode being applied, for error positions. */
+  private opAt = 0;
 
   constructor(
     private readonly r: WindowReader,
@@ -152,7 +155,7 @@ export class PickleMachine {
       }
     } catch (err) {
       if (!(err instanceof PickleError)) throw err;
-      return { ...this.result(false), error: { message: err.message, offset: opStart, kind: err.kind } };
+      return { ...this.result(false), error: { message: err.message, offset: Math.max(opStart, this.opAt), kind: err.kind } };
     } finally {
       if (this.memo.budgetHit) {
         this.events.onOddity('memo-budget', 'memo grew past its memory budget; later memo entries were summarised', this.start);
@@ -255,6 +258,7 @@ export class PickleMachine {
       }
       const op = buf[pos++];
       const abs = r.base + opStart;
+      this.opAt = abs;
       this.opcodes++;
       switch (op) {
         // ---- constants ----
@@ -307,6 +311,7 @@ export class PickleMachine {
             // A huge integer matters to nobody but the allocator: keep its size only.
             this.push({ t: 'opaque', what: `int of ${n} bytes` });
             pos = this.jump(pos + 4, n);
+          if (pos < 0) return this.refill();
           }
           break;
         }
@@ -331,6 +336,7 @@ export class PickleMachine {
           const text = utf8Lenient(buf, pos + hdr, pos + hdr + keep);
           this.push(keep === n ? text : { t: 'longstr', length: n, prefix: text });
           pos = this.jump(pos + hdr, n);
+          if (pos < 0) return this.refill();
           break;
         }
         case Op.SHORT_BINBYTES:
@@ -361,6 +367,7 @@ export class PickleMachine {
           const kind = op === Op.BYTEARRAY8 ? 'bytearray' : op === Op.BINSTRING ? 'str8' : 'bytes';
           this.push(this.bytesValue(kind, buf, pos + hdr, keep, n, abs + 1 + hdr));
           pos = this.jump(pos + hdr, n);
+          if (pos < 0) return this.refill();
           break;
         }
 
@@ -371,9 +378,13 @@ export class PickleMachine {
         case Op.TUPLE1:
         case Op.TUPLE2:
         case Op.TUPLE3: {
+          const stack = this.stack;
           const n = op - Op.TUPLE1 + 1;
-          if (this.stack.length - n < this.fence) throw new PickleError('unpickling stack underflow');
-          this.push(newContainer('tuple', this.stack.splice(this.stack.length - n)));
+          const len = stack.length;
+          if (len - n < this.fence) throw new PickleError('unpickling stack underflow');
+          const items = n === 1 ? [stack[len - 1]] : n === 2 ? [stack[len - 2], stack[len - 1]] : [stack[len - 3], stack[len - 2], stack[len - 1]];
+          stack.length = len - n + 1;
+          stack[len - n] = smallTuple(items);
           break;
         }
         case Op.TUPLE:
@@ -448,9 +459,12 @@ export class PickleMachine {
         case Op.DUP:
           this.push(this.top());
           break;
-        case Op.MEMOIZE:
-          this.memoPut(this.memo.length, this.top());
+        case Op.MEMOIZE: {
+          const len = this.stack.length;
+          if (len <= this.fence) throw new PickleError('unpickling stack underflow');
+          if (!this.memo.put(this.memo.length, this.stack[len - 1])) this.memoPut(this.memo.length, this.stack[len - 1]);
           break;
+        }
         case Op.BINPUT:
           if (end - pos < 1) return this.rewind(opStart, 2);
           this.memoPut(buf[pos++], this.top());
@@ -664,14 +678,21 @@ export class PickleMachine {
     return LONG_LINE;
   }
 
-  /** Moves past an argument of n bytes that starts at window index p; returns the new index. */
+  /**
+   * Moves past an argument of n bytes that starts at window index p; returns
+   * the new index, or -1 when that left the window (the caller must refill).
+   */
   private jump(p: number, n: number): number {
     const r = this.r;
     if (p + n <= r.end) return p + n;
     r.pos = p;
     r.skip(n);
-    // The window is empty now; the caller's next read will trigger a refill.
-    return r.pos;
+    return -1;
+  }
+
+  private refill(): number {
+    this.need = 1;
+    return NEED;
   }
 
   private checkLength(n: number, dataStart: number, what: string): void {
@@ -855,6 +876,16 @@ export class PickleMachine {
 
 /** What `__import__` can find: dotted Python identifiers (Unicode letters allowed). */
 const MODULE_NAME = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u;
+
+/** TUPLE1-3: the commonest container, built without the generic path. */
+function smallTuple(items: PyValue[]): PyContainer {
+  let plain = true;
+  for (let i = 0; i < items.length; i++) {
+    const v = items[i];
+    if (typeof v === 'object' && v !== null && !isPlain(v)) { plain = false; break; }
+  }
+  return { t: 'container', kind: 'tuple', items, count: items.length, plain };
+}
 
 function isStrLike(v: PyValue): boolean {
   if (typeof v === 'string') return true;
