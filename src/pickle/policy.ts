@@ -277,6 +277,12 @@ export class PickleJudge implements PickleEvents {
 
   private denyFinding(g: PyGlobal, v: Extract<Verdict, { tier: 'deny' }>, c: PyCall | undefined, via?: string): void {
     const key = `${v.module}.${v.name}`;
+    const known = this.denied.get(key);
+    if (known) {
+      // One finding per target; the call of a looked-up function says most about what would run.
+      if (c && (known.call === undefined || (isObj(c.callee) && c.callee.t === 'call'))) known.call = renderCall(c.callee, c.args);
+      return;
+    }
     const f = this.add({
       severity: v.rule.severity,
       rule: 'pickle/unsafe-global',
@@ -307,7 +313,7 @@ export class PickleJudge implements PickleEvents {
       if (r.state !== 'reported') r.state = 'resolved';
       if (v.tier === 'deny') this.denyFinding(g, v, c, `through getattr(${target.base.module}.${target.base.name}, …)`);
       else if (v.tier === 'unknown') {
-        const vg: PyGlobal = { ...g, module: target.module, name: target.name };
+        const vg: PyGlobal = { ...g, rawModule: target.module, rawName: target.name, module: target.module, name: target.name };
         const vk = `${target.module}.${target.name}`;
         if (!this.unknowns.has(vk)) this.unknowns.set(vk, { g: vg, severity: 'MEDIUM', usage: 'reached through getattr', count: 0, call: renderCall(c.callee, c.args) });
       }
@@ -323,6 +329,11 @@ export class PickleJudge implements PickleEvents {
     const viaGetattr = staticGetattr(inner);
     if (viaGetattr) {
       this.callGlobal(viaGetattr.base, viaGetattr.module, viaGetattr.name, c);
+      // If the attribute may not exist, getattr returns its default: that is what gets called then.
+      const def = isObj(inner.args) && inner.args.t === 'container' ? inner.args.items[2] : undefined;
+      if (isObj(def) && def.t === 'global' && classify(this.policy, viaGetattr.module, viaGetattr.name).tier === 'unknown') {
+        this.callGlobal(def, def.module, def.name, c);
+      }
       return;
     }
     const root = rootGlobal(inner);

@@ -28,6 +28,19 @@ export function parsePyInt(text: string, what: string): number | bigint {
   return Number.isSafeInteger(Number(v)) ? Number(v) : v;
 }
 
+/** Python float(): decimal or hex-free literals plus inf/infinity/nan in any case, with a sign. */
+export function parsePyFloat(text: string): number {
+  const t = text.trim().replace(/_/g, '');
+  const special = /^([+-]?)(inf|infinity|nan)$/i.exec(t);
+  if (special) {
+    if (special[2].toLowerCase() === 'nan') return NaN;
+    return special[1] === '-' ? -Infinity : Infinity;
+  }
+  const v = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : NaN;
+  if (Number.isNaN(v)) throw new PickleError(`could not convert string to float: '${text.slice(0, 40)}'`);
+  return v;
+}
+
 const SIMPLE_ESCAPES: Record<number, number> = {
   0x5c: 0x5c, 0x27: 0x27, 0x22: 0x22, 0x61: 7, 0x62: 8, 0x66: 12, 0x6e: 10, 0x72: 13, 0x74: 9, 0x76: 11,
 };

@@ -2,7 +2,7 @@ import type { WindowReader } from '../io/bounded-reader.js';
 import { PickleError } from './errors.js';
 import { Memo } from './memo.js';
 import { Op, OPCODE_NAMES } from './opcodes.js';
-import { decodeRawUnicodeEscape, decodeStringLiteral, parsePyInt, utf8Lenient, utf8Strict } from './text.js';
+import { decodeRawUnicodeEscape, decodeStringLiteral, parsePyFloat, parsePyInt, utf8Lenient, utf8Strict } from './text.js';
 import {
   containerAdd,
   isPlain,
@@ -375,16 +375,25 @@ export class PickleMachine {
         case Op.EMPTY_TUPLE:
           this.push(newContainer('tuple', []));
           break;
-        case Op.TUPLE1:
-        case Op.TUPLE2:
+        case Op.TUPLE1: {
+          const stack = this.stack;
+          if (stack.length - 1 < this.fence) throw new PickleError('unpickling stack underflow');
+          stack[stack.length - 1] = smallTuple([stack[stack.length - 1]]);
+          break;
+        }
+        case Op.TUPLE2: {
+          const stack = this.stack;
+          if (stack.length - 2 < this.fence) throw new PickleError('unpickling stack underflow');
+          const b = stack.pop() as PyValue;
+          stack[stack.length - 1] = smallTuple([stack[stack.length - 1], b]);
+          break;
+        }
         case Op.TUPLE3: {
           const stack = this.stack;
-          const n = op - Op.TUPLE1 + 1;
-          const len = stack.length;
-          if (len - n < this.fence) throw new PickleError('unpickling stack underflow');
-          const items = n === 1 ? [stack[len - 1]] : n === 2 ? [stack[len - 2], stack[len - 1]] : [stack[len - 3], stack[len - 2], stack[len - 1]];
-          stack.length = len - n + 1;
-          stack[len - n] = smallTuple(items);
+          if (stack.length - 3 < this.fence) throw new PickleError('unpickling stack underflow');
+          const c = stack.pop() as PyValue;
+          const b = stack.pop() as PyValue;
+          stack[stack.length - 1] = smallTuple([stack[stack.length - 1], b, c]);
           break;
         }
         case Op.TUPLE:
@@ -758,10 +767,7 @@ export class PickleMachine {
         return;
       }
       case Op.FLOAT: {
-        const t = buf.toString('latin1', s, e).trim();
-        const v = Number(t);
-        if (Number.isNaN(v) && !/^[+-]?nan$/i.test(t)) throw new PickleError(`could not convert string to float: '${t.slice(0, 40)}'`);
-        this.push(v);
+        this.push(parsePyFloat(buf.toString('latin1', s, e)));
         return;
       }
       case Op.STRING: {
@@ -922,10 +928,11 @@ function decodeLong(buf: Buffer, p: number, n: number): number | bigint {
 
 /** Short str fast path: ASCII without a decoder call. */
 function shortText(buf: Buffer, p: number, n: number): string {
-  if (n <= 24) {
+  if (n <= 32) {
     let ascii = true;
     for (let i = 0; i < n; i++) if (buf[p + i] & 0x80) { ascii = false; break; }
-    if (ascii) return buf.toString('latin1', p, p + n);
+    // The native slice directly: Buffer#toString's argument handling costs more than the copy.
+    if (ascii) return (buf as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(p, p + n);
   }
   return utf8Lenient(buf, p, p + n);
 }
