@@ -51,14 +51,45 @@ export class WindowReader {
     while (this.end < n) {
       const abs = this.base + this.end;
       if (abs >= this.source.size) return false;
-      const got = await this.source.read(abs, this.buf.length - this.end, this.buf.subarray(this.end));
-      if (got.length === 0) return false;
-      if (got.buffer !== this.buf.buffer || got.byteOffset !== this.buf.byteOffset + this.end) {
+      const room = this.buf.length - this.end;
+      const ahead = await this.takePrefetch(abs);
+      let got: Buffer;
+      if (ahead && ahead.length > 0) {
+        got = ahead.subarray(0, Math.min(ahead.length, room));
         got.copy(this.buf, this.end);
+      } else {
+        got = await this.source.read(abs, room, this.buf.subarray(this.end));
+        if (got.length === 0) return false;
+        if (got.buffer !== this.buf.buffer || got.byteOffset !== this.buf.byteOffset + this.end) got.copy(this.buf, this.end);
       }
       this.end += got.length;
     }
+    this.startPrefetch(this.base + this.end);
     return true;
+  }
+
+  private spare: Buffer | undefined;
+  private pending: { abs: number; read: Promise<Buffer> } | undefined;
+
+  /**
+   * Reads the next chunk while the parser works on this one, so a forward
+   * walk waits on the disk less. At most one read is in flight; its buffer
+   * is reused only after it has been awaited.
+   */
+  private startPrefetch(abs: number): void {
+    if (this.pending || abs >= this.source.size || this.windowSize < 64 << 10) return;
+    this.spare ??= Buffer.allocUnsafe(this.windowSize);
+    const read = this.source.read(abs, this.spare.length, this.spare);
+    read.catch(() => undefined);
+    this.pending = { abs, read };
+  }
+
+  private async takePrefetch(abs: number): Promise<Buffer | undefined> {
+    const p = this.pending;
+    if (!p) return undefined;
+    this.pending = undefined;
+    const got = await p.read.catch(() => undefined);
+    return p.abs === abs ? got : undefined;
   }
 
   /** Moves forward n bytes; beyond the window this only moves the offset. */

@@ -8,7 +8,15 @@ export const ELIDED: PyValue = Object.freeze({ t: 'opaque', what: 'memo entry no
  * takes its operands from the memo); anything else can't import and may be
  * summarised once the budget is spent.
  */
-const NAME_LIKE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+function nameLike(s: string): boolean {
+  if (s.length === 0 || s.length > 128) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const alpha = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+    if (!alpha && (i === 0 || !((c >= 0x30 && c <= 0x39) || c === 0x2e))) return false;
+  }
+  return true;
+}
 
 const KEPT_STATE = 1;
 const ELIDED_STATE = 2;
@@ -53,7 +61,7 @@ export class Memo {
     if (typeof v !== 'object' || v === null) {
       if (typeof v !== 'string') return v;
       const c = 24 + v.length;
-      if (this.spent + c <= this.budgetBytes || (v.length <= 128 && NAME_LIKE.test(v))) {
+      if (this.spent + c <= this.budgetBytes || nameLike(v)) {
         this.spent += c;
         return v;
       }
@@ -64,6 +72,11 @@ export class Memo {
     // Globals, call results and the like are what the policy judges: always kept.
     if (this.spent + c <= this.budgetBytes || (v.t !== 'container' && v.t !== 'bytes' && v.t !== 'longstr')) {
       this.spent += c;
+      // Tuples never change after they are built, so the memo may hold a copy. Keeping the
+      // stack's own tuples alive would teach V8 that every tuple is long-lived (allocation-site
+      // pretenuring): all later tuples would then be born in the old generation and the heap
+      // would grow with the file instead of staying flat.
+      if (v.t === 'container' && v.kind === 'tuple') return { t: 'container', kind: 'tuple', items: v.items.slice(), count: v.count, plain: v.plain };
       return v;
     }
     this.budgetHit = true;

@@ -117,7 +117,7 @@ export class PickleMachine {
   private value: PyValue | undefined;
   private readonly start: number;
   private inline: InlineData | undefined;
-  /** Offset of the opcode being applied, for error positions. */
+  /** Offset of the opcode that failed, for error positions. */
   private opAt = 0;
 
   constructor(
@@ -197,6 +197,10 @@ export class PickleMachine {
     this.stack.push(v);
   }
 
+  private stackCap(): never {
+    throw new PickleError(`stack depth cap (${this.limits.maxStack}) reached`, 'limit');
+  }
+
   /** Pops to the last MARK; returns the index where the marked items start. */
   private popMark(): number {
     const m = this.marks.pop();
@@ -248,53 +252,67 @@ export class PickleMachine {
     const r = this.r;
     const buf = r.buf;
     const end = r.end;
+    const base = r.base;
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const stack = this.stack;
+    const maxStack = this.limits.maxStack;
     let pos = r.pos;
+    let opStart = pos;
+    let ops = 0;
+    try {
     for (;;) {
-      const opStart = pos;
+      opStart = pos;
       if (pos >= end) {
         r.pos = pos;
         this.need = 1;
         return NEED;
       }
       const op = buf[pos++];
-      const abs = r.base + opStart;
-      this.opAt = abs;
-      this.opcodes++;
+      const abs = base + opStart;
+      ops++;
       switch (op) {
         // ---- constants ----
         case Op.NONE:
-          this.push(null);
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(null);
           break;
         case Op.NEWTRUE:
-          this.push(true);
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(true);
           break;
         case Op.NEWFALSE:
-          this.push(false);
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(false);
           break;
         case Op.BININT:
           if (end - pos < 4) return this.rewind(opStart, 5);
-          this.push(buf.readInt32LE(pos));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(dv.getInt32(pos, true));
           pos += 4;
           break;
         case Op.BININT1:
           if (end - pos < 1) return this.rewind(opStart, 2);
-          this.push(buf[pos++]);
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(buf[pos++]);
           break;
         case Op.BININT2:
           if (end - pos < 2) return this.rewind(opStart, 3);
-          this.push(buf[pos] | (buf[pos + 1] << 8));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(buf[pos] | (buf[pos + 1] << 8));
           pos += 2;
           break;
         case Op.BINFLOAT:
           if (end - pos < 8) return this.rewind(opStart, 9);
-          this.push(buf.readDoubleBE(pos));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(dv.getFloat64(pos, false));
           pos += 8;
           break;
         case Op.LONG1: {
           if (end - pos < 1) return this.rewind(opStart, 2);
           const n = buf[pos];
           if (end - pos < 1 + n) return this.rewind(opStart, 2 + n);
-          this.push(decodeLong(buf, pos + 1, n));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(decodeLong(buf, pos + 1, n));
           pos += 1 + n;
           break;
         }
@@ -305,11 +323,13 @@ export class PickleMachine {
           if (n > r.source.size - (abs + 5)) throw new PickleError(`LONG4 declares ${n} bytes past the end of the data`, 'truncated');
           if (n <= 64) {
             if (end - pos < 4 + n) return this.rewind(opStart, 5 + n);
-            this.push(decodeLong(buf, pos + 4, n));
+            if (stack.length >= maxStack) this.stackCap();
+          stack.push(decodeLong(buf, pos + 4, n));
             pos += 4 + n;
           } else {
             // A huge integer matters to nobody but the allocator: keep its size only.
-            this.push({ t: 'opaque', what: `int of ${n} bytes` });
+            if (stack.length >= maxStack) this.stackCap();
+          stack.push({ t: 'opaque', what: `int of ${n} bytes` });
             pos = this.jump(pos + 4, n);
           if (pos < 0) return this.refill();
           }
@@ -321,7 +341,8 @@ export class PickleMachine {
           if (end - pos < 1) return this.rewind(opStart, 2);
           const n = buf[pos];
           if (end - pos < 1 + n) return this.rewind(opStart, 2 + n);
-          this.push(shortText(buf, pos + 1, n));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(shortText(buf, pos + 1, n));
           pos += 1 + n;
           break;
         }
@@ -334,7 +355,8 @@ export class PickleMachine {
           const keep = n <= this.limits.retainBytes ? n : this.retain(n);
           if (end - pos < hdr + keep) return this.rewind(opStart, 1 + hdr + keep);
           const text = utf8Lenient(buf, pos + hdr, pos + hdr + keep);
-          this.push(keep === n ? text : { t: 'longstr', length: n, prefix: text });
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(keep === n ? text : { t: 'longstr', length: n, prefix: text });
           pos = this.jump(pos + hdr, n);
           if (pos < 0) return this.refill();
           break;
@@ -344,7 +366,8 @@ export class PickleMachine {
           if (end - pos < 1) return this.rewind(opStart, 2);
           const n = buf[pos];
           if (end - pos < 1 + n) return this.rewind(opStart, 2 + n);
-          this.push(this.bytesValue(op === Op.SHORT_BINBYTES ? 'bytes' : 'str8', buf, pos + 1, n, n, abs + 2));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(this.bytesValue(op === Op.SHORT_BINBYTES ? 'bytes' : 'str8', buf, pos + 1, n, n, abs + 2));
           pos += 1 + n;
           break;
         }
@@ -365,7 +388,8 @@ export class PickleMachine {
           const keep = n <= this.limits.retainBytes ? n : this.retain(n);
           if (end - pos < hdr + keep) return this.rewind(opStart, 1 + hdr + keep);
           const kind = op === Op.BYTEARRAY8 ? 'bytearray' : op === Op.BINSTRING ? 'str8' : 'bytes';
-          this.push(this.bytesValue(kind, buf, pos + hdr, keep, n, abs + 1 + hdr));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(this.bytesValue(kind, buf, pos + hdr, keep, n, abs + 1 + hdr));
           pos = this.jump(pos + hdr, n);
           if (pos < 0) return this.refill();
           break;
@@ -373,7 +397,8 @@ export class PickleMachine {
 
         // ---- containers ----
         case Op.EMPTY_TUPLE:
-          this.push(newContainer('tuple', []));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(newContainer('tuple', []));
           break;
         case Op.TUPLE1: {
           const stack = this.stack;
@@ -397,28 +422,35 @@ export class PickleMachine {
           break;
         }
         case Op.TUPLE:
-          this.push(newContainer('tuple', this.popMarkItems()));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(newContainer('tuple', this.popMarkItems()));
           break;
         case Op.EMPTY_LIST:
-          this.push(newContainer('list', []));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(newContainer('list', []));
           break;
         case Op.LIST:
-          this.push(newContainer('list', this.popMarkItems()));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(newContainer('list', this.popMarkItems()));
           break;
         case Op.EMPTY_DICT:
-          this.push(newContainer('dict', []));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(newContainer('dict', []));
           break;
         case Op.DICT: {
           const items = this.popMarkItems();
           if (items.length % 2) throw new PickleError('odd number of items for DICT');
-          this.push(newContainer('dict', items));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(newContainer('dict', items));
           break;
         }
         case Op.EMPTY_SET:
-          this.push(newContainer('set', []));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(newContainer('set', []));
           break;
         case Op.FROZENSET:
-          this.push(newContainer('frozenset', this.popMarkItems()));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(newContainer('frozenset', this.popMarkItems()));
           break;
         case Op.APPEND: {
           const v = this.pop();
@@ -466,7 +498,8 @@ export class PickleMachine {
           this.stack.length = this.popMark();
           break;
         case Op.DUP:
-          this.push(this.top());
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(this.top());
           break;
         case Op.MEMOIZE: {
           const len = this.stack.length;
@@ -485,11 +518,13 @@ export class PickleMachine {
           break;
         case Op.BINGET:
           if (end - pos < 1) return this.rewind(opStart, 2);
-          this.push(this.memoGet(buf[pos++]));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(this.memoGet(buf[pos++]));
           break;
         case Op.LONG_BINGET:
           if (end - pos < 4) return this.rewind(opStart, 5);
-          this.push(this.memoGet(buf.readUInt32LE(pos)));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(this.memoGet(buf.readUInt32LE(pos)));
           pos += 4;
           break;
 
@@ -501,12 +536,14 @@ export class PickleMachine {
             if (!MODULE_NAME.test(module)) throw new PickleError(`No module named '${module.slice(0, 80)}'`);
             const g = this.makeGlobal(module, name, abs);
             this.events.onImport(g, 'STACK_GLOBAL');
-            this.push(g);
+            if (stack.length >= maxStack) this.stackCap();
+          stack.push(g);
           } else if (isStrLike(module) && isStrLike(name)) {
             // Computed, dropped-from-memo or overlong operands: the import is real but unknowable.
             this.actions++;
             this.events.onDynamicImport(module, name, abs);
-            this.push({ t: 'opaque', what: 'dynamically imported global' });
+            if (stack.length >= maxStack) this.stackCap();
+          stack.push({ t: 'opaque', what: 'dynamically imported global' });
           } else {
             throw new PickleError('STACK_GLOBAL requires str');
           }
@@ -524,7 +561,8 @@ export class PickleMachine {
           const cls = this.pop();
           if (!mayBeTuple(args)) throw new PickleError('NEWOBJ expected an arg tuple.');
           if (!isObj(cls)) throw new PickleError("NEWOBJ class argument isn't a type object");
-          this.push(this.call(cls, args, 'NEWOBJ', abs));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(this.call(cls, args, 'NEWOBJ', abs));
           break;
         }
         case Op.NEWOBJ_EX: {
@@ -536,14 +574,16 @@ export class PickleMachine {
             throw new PickleError('NEWOBJ_EX kwargs argument must be a dict');
           }
           if (!isObj(cls)) throw new PickleError("NEWOBJ_EX class argument isn't a type object");
-          this.push(this.call(cls, args, 'NEWOBJ_EX', abs));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(this.call(cls, args, 'NEWOBJ_EX', abs));
           break;
         }
         case Op.OBJ: {
           const items = this.popMarkItems();
           if (items.length < 1) throw new PickleError('unpickling stack underflow');
           const cls = items[0];
-          this.push(this.call(cls, newContainer('tuple', items.slice(1)), 'OBJ', abs));
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(this.call(cls, newContainer('tuple', items.slice(1)), 'OBJ', abs));
           break;
         }
         case Op.BUILD: {
@@ -571,7 +611,8 @@ export class PickleMachine {
           if (code <= 0) throw new PickleError('EXT specifies code <= 0');
           this.actions++;
           this.events.onExt(code, abs);
-          this.push({ t: 'opaque', what: `extension registry object #${code}` });
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push({ t: 'opaque', what: `extension registry object #${code}` });
           break;
         }
         case Op.BINPERSID: {
@@ -579,12 +620,14 @@ export class PickleMachine {
           const p: PyPersistent = { t: 'persid', pid, offset: abs };
           // Not an action: plain pickle.load refuses persistent ids, so they can't make a non-pickle dangerous.
           this.events.onPersistent(p);
-          this.push(p);
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(p);
           break;
         }
         case Op.NEXT_BUFFER:
           this.events.onOddity('out-of-band-buffer', 'NEXT_BUFFER: refers to an out-of-band buffer (protocol 5)', abs);
-          this.push({ t: 'opaque', what: 'out-of-band buffer' });
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push({ t: 'opaque', what: 'out-of-band buffer' });
           break;
         case Op.READONLY_BUFFER:
           this.top();
@@ -655,12 +698,14 @@ export class PickleMachine {
           const g = this.makeGlobal(module, name, abs);
           if (op === Op.GLOBAL) {
             this.events.onImport(g, 'GLOBAL');
-            this.push(g);
+            if (stack.length >= maxStack) this.stackCap();
+          stack.push(g);
           } else {
             // INST imports, then instantiates with the marked items as arguments.
             this.events.onImport(g, 'INST');
             const args = this.popMarkItems();
-            this.push(this.call(g, newContainer('tuple', args), 'INST', abs));
+            if (stack.length >= maxStack) this.stackCap();
+          stack.push(this.call(g, newContainer('tuple', args), 'INST', abs));
           }
           break;
         }
@@ -669,6 +714,13 @@ export class PickleMachine {
             `invalid load key, '${op >= 0x20 && op < 0x7f ? String.fromCharCode(op) : '\\x' + op.toString(16).padStart(2, '0')}'`,
           );
       }
+    }
+    } catch (err) {
+      // Recorded only on failure: the hot loop touches as few fields as it can.
+      this.opAt = base + opStart;
+      throw err;
+    } finally {
+      this.opcodes += ops;
     }
   }
 
@@ -926,13 +978,37 @@ function decodeLong(buf: Buffer, p: number, n: number): number | bigint {
   return v >= -TWO_63 && v < TWO_63 && Number.isSafeInteger(Number(v)) ? Number(v) : v;
 }
 
-/** Short str fast path: ASCII without a decoder call. */
+/** SHORT_BINUNICODE's text (utf-8; lone surrogates become U+FFFD where CPython uses surrogatepass). */
 function shortText(buf: Buffer, p: number, n: number): string {
-  if (n <= 32) {
-    let ascii = true;
-    for (let i = 0; i < n; i++) if (buf[p + i] & 0x80) { ascii = false; break; }
-    // The native slice directly: Buffer#toString's argument handling costs more than the copy.
-    if (ascii) return (buf as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(p, p + n);
+  // Short ASCII names and keys dominate opcode-dense pickles; building them in JS
+  // avoids a native call per string. Anything else goes to the utf-8 decoder.
+  if (n <= 16) {
+    let bits = 0;
+    for (let i = 0; i < n; i++) bits |= buf[p + i];
+    if (bits < 0x80) return asciiText(buf, p, n);
   }
-  return utf8Lenient(buf, p, p + n);
+  return (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(p, p + n);
+}
+
+function asciiText(buf: Buffer, p: number, n: number): string {
+  switch (n) {
+    case 0: return '';
+    case 1: return String.fromCharCode(buf[p]);
+    case 2: return String.fromCharCode(buf[p], buf[p + 1]);
+    case 3: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2]);
+    case 4: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3]);
+    case 5: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4]);
+    case 6: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5]);
+    case 7: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6]);
+    case 8: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7]);
+    case 9: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8]);
+    case 10: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9]);
+    case 11: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10]);
+    case 12: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11]);
+    case 13: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11], buf[p + 12]);
+    case 14: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11], buf[p + 12], buf[p + 13]);
+    case 15: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11], buf[p + 12], buf[p + 13], buf[p + 14]);
+    case 16: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11], buf[p + 12], buf[p + 13], buf[p + 14], buf[p + 15]);
+    default: return buf.toString('latin1', p, p + n);
+  }
 }
