@@ -1,37 +1,32 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
-import { Command, CommanderError, Option } from 'commander';
 import { scan } from '../scan/scan.js';
 import { toConsoleReport } from '../report/console.js';
 import { toJsonReport } from '../report/json.js';
 import { VERSION } from '../version.js';
+import { HELP, parseCli, UsageError, type CliArgs } from './args.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 async function main(argv: string[]): Promise<number> {
-  const program = new Command('modelscan')
-    .description('Scan ML model files for code that would run when they are loaded, without loading them.')
-    .version(VERSION, '-v, --version')
-    .option('-p, --path <path>', 'file or folder to scan (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .argument('[paths...]', 'more files or folders to scan')
-    .addOption(new Option('-r, --reporting-format <format>', 'report format').choices(['console', 'json']).default('console'))
-    .option('-o, --output-file <file>', 'write the report to this file')
-    .option('--show-skipped', 'list skipped files in the report', false)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  // `modelscan scan -p x` equals `modelscan -p x`.
-  const args = argv[0] === 'scan' ? argv.slice(1) : argv;
+  let opts: CliArgs;
   try {
-    program.parse(args, { from: 'user' });
+    opts = parseCli(argv);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? 0 : EXIT.USAGE;
-    }
-    throw err;
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`modelscan: ${err.message} (see --help)\n`);
+    return EXIT.USAGE;
   }
-  const opts = program.opts<{ path: string[]; reportingFormat: string; outputFile?: string; showSkipped: boolean }>();
-  const paths = [...opts.path, ...program.args];
+  if (opts.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (opts.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const paths = opts.paths;
   if (!paths.length) {
-    process.stderr.write('modelscan: no path given (use -p PATH)\n');
+    process.stderr.write('modelscan: no path given (use -p PATH; see --help)\n');
     return EXIT.USAGE;
   }
   const result = await scan(paths);
