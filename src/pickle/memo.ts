@@ -39,7 +39,7 @@ const CHUNK = 1 << CHUNK_BITS;
 export class Memo {
   private chunks: (PyValue[] | undefined)[] = [];
   private sparse = new Map<number, PyValue>();
-  private has: Uint8Array[] = [];
+  private has: (Uint8Array | undefined)[] = [];
   length = 0;
   private spent = 0;
   budgetHit = false;
@@ -88,8 +88,12 @@ export class Memo {
     if (key < this.length + CHUNK * 16 && key < this.maxEntries * 2) {
       const ci = key >>> CHUNK_BITS;
       const i = key & (CHUNK - 1);
-      let state = this.has[ci];
-      if (!state) state = this.has[ci] = new Uint8Array(CHUNK);
+      // Reads past an array's end cost a deoptimisation in V8: check lengths first.
+      let state = ci < this.has.length ? this.has[ci] : undefined;
+      if (!state) {
+        while (this.has.length < ci) this.has.push(undefined);
+        state = this.has[ci] = new Uint8Array(CHUNK);
+      }
       if (!state[i]) {
         if (this.length >= this.maxEntries) return false;
         if (this.sparse.size && this.sparse.delete(key)) this.length--;
@@ -99,13 +103,16 @@ export class Memo {
       if (kept === ELIDED) {
         // An elided entry costs one byte: no pointer slot is allocated for it.
         state[i] = ELIDED_STATE;
-        const chunk = this.chunks[ci];
+        const chunk = ci < this.chunks.length ? this.chunks[ci] : undefined;
         if (chunk) chunk[i] = undefined as unknown as PyValue;
         return true;
       }
       state[i] = KEPT_STATE;
-      let chunk = this.chunks[ci];
-      if (!chunk) chunk = this.chunks[ci] = new Array<PyValue>(CHUNK);
+      let chunk = ci < this.chunks.length ? this.chunks[ci] : undefined;
+      if (!chunk) {
+        while (this.chunks.length < ci) this.chunks.push(undefined);
+        chunk = this.chunks[ci] = new Array<PyValue>(CHUNK);
+      }
       chunk[i] = kept;
       return true;
     }
@@ -120,7 +127,7 @@ export class Memo {
   get(key: number): PyValue | undefined {
     const ci = key >>> CHUNK_BITS;
     if (key >= 0 && key < 2 ** 32) {
-      const state = this.has[ci]?.[key & (CHUNK - 1)];
+      const state = ci < this.has.length ? this.has[ci]?.[key & (CHUNK - 1)] : undefined;
       if (state === KEPT_STATE) return this.chunks[ci]![key & (CHUNK - 1)];
       if (state === ELIDED_STATE) return ELIDED;
     }

@@ -316,27 +316,6 @@ export class PickleMachine {
           pos += 1 + n;
           break;
         }
-        case Op.LONG4: {
-          if (end - pos < 4) return this.rewind(opStart, 5);
-          const n = buf.readInt32LE(pos);
-          if (n < 0) throw new PickleError('LONG pickle has negative byte count');
-          if (n > r.source.size - (abs + 5)) throw new PickleError(`LONG4 declares ${n} bytes past the end of the data`, 'truncated');
-          if (n <= 64) {
-            if (end - pos < 4 + n) return this.rewind(opStart, 5 + n);
-            if (stack.length >= maxStack) this.stackCap();
-          stack.push(decodeLong(buf, pos + 4, n));
-            pos += 4 + n;
-          } else {
-            // A huge integer matters to nobody but the allocator: keep its size only.
-            if (stack.length >= maxStack) this.stackCap();
-          stack.push({ t: 'opaque', what: `int of ${n} bytes` });
-            pos = this.jump(pos + 4, n);
-          if (pos < 0) return this.refill();
-          }
-          break;
-        }
-
-        // ---- strings and bytes ----
         case Op.SHORT_BINUNICODE: {
           if (end - pos < 1) return this.rewind(opStart, 2);
           const n = buf[pos];
@@ -429,28 +408,9 @@ export class PickleMachine {
           if (stack.length >= maxStack) this.stackCap();
           stack.push(newContainer('list', []));
           break;
-        case Op.LIST:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(newContainer('list', this.popMarkItems()));
-          break;
         case Op.EMPTY_DICT:
           if (stack.length >= maxStack) this.stackCap();
           stack.push(newContainer('dict', []));
-          break;
-        case Op.DICT: {
-          const items = this.popMarkItems();
-          if (items.length % 2) throw new PickleError('odd number of items for DICT');
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(newContainer('dict', items));
-          break;
-        }
-        case Op.EMPTY_SET:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(newContainer('set', []));
-          break;
-        case Op.FROZENSET:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(newContainer('frozenset', this.popMarkItems()));
           break;
         case Op.APPEND: {
           const v = this.pop();
@@ -460,11 +420,6 @@ export class PickleMachine {
         case Op.APPENDS: {
           const m = this.popMark();
           this.addTo(m - 1, this.stack.splice(m), 'APPENDS', abs);
-          break;
-        }
-        case Op.ADDITEMS: {
-          const m = this.popMark();
-          this.addTo(m - 1, this.stack.splice(m), 'ADDITEMS', abs);
           break;
         }
         case Op.SETITEM: {
@@ -489,17 +444,6 @@ export class PickleMachine {
           }
           this.marks.push(this.stack.length);
           this.fence = this.stack.length;
-          break;
-        case Op.POP:
-          if (this.marks.length && this.marks[this.marks.length - 1] === this.stack.length) this.popMark();
-          else this.pop();
-          break;
-        case Op.POP_MARK:
-          this.stack.length = this.popMark();
-          break;
-        case Op.DUP:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(this.top());
           break;
         case Op.MEMOIZE: {
           const len = this.stack.length;
@@ -565,27 +509,6 @@ export class PickleMachine {
           stack.push(this.call(cls, args, 'NEWOBJ', abs));
           break;
         }
-        case Op.NEWOBJ_EX: {
-          const kwargs = this.pop();
-          const args = this.pop();
-          const cls = this.pop();
-          if (!mayBeTuple(args)) throw new PickleError('NEWOBJ_EX args argument must be a tuple');
-          if (isObj(kwargs) ? kwargs.t === 'container' && kwargs.kind !== 'dict' : true) {
-            throw new PickleError('NEWOBJ_EX kwargs argument must be a dict');
-          }
-          if (!isObj(cls)) throw new PickleError("NEWOBJ_EX class argument isn't a type object");
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(this.call(cls, args, 'NEWOBJ_EX', abs));
-          break;
-        }
-        case Op.OBJ: {
-          const items = this.popMarkItems();
-          if (items.length < 1) throw new PickleError('unpickling stack underflow');
-          const cls = items[0];
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(this.call(cls, newContainer('tuple', items.slice(1)), 'OBJ', abs));
-          break;
-        }
         case Op.BUILD: {
           const state = this.pop();
           const target = this.top();
@@ -601,20 +524,6 @@ export class PickleMachine {
           }
           break;
         }
-        case Op.EXT1:
-        case Op.EXT2:
-        case Op.EXT4: {
-          const n = op === Op.EXT1 ? 1 : op === Op.EXT2 ? 2 : 4;
-          if (end - pos < n) return this.rewind(opStart, 1 + n);
-          const code = n === 1 ? buf[pos] : n === 2 ? buf.readUInt16LE(pos) : buf.readInt32LE(pos);
-          pos += n;
-          if (code <= 0) throw new PickleError('EXT specifies code <= 0');
-          this.actions++;
-          this.events.onExt(code, abs);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push({ t: 'opaque', what: `extension registry object #${code}` });
-          break;
-        }
         case Op.BINPERSID: {
           const pid = this.pop();
           const p: PyPersistent = { t: 'persid', pid, offset: abs };
@@ -622,28 +531,6 @@ export class PickleMachine {
           this.events.onPersistent(p);
           if (stack.length >= maxStack) this.stackCap();
           stack.push(p);
-          break;
-        }
-        case Op.NEXT_BUFFER:
-          this.events.onOddity('out-of-band-buffer', 'NEXT_BUFFER: refers to an out-of-band buffer (protocol 5)', abs);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push({ t: 'opaque', what: 'out-of-band buffer' });
-          break;
-        case Op.READONLY_BUFFER:
-          this.top();
-          break;
-
-        // ---- framing and protocol ----
-        case Op.PROTO: {
-          if (end - pos < 1) return this.rewind(opStart, 2);
-          const v = buf[pos++];
-          if (v > 5) throw new PickleError(`unsupported pickle protocol: ${v}`);
-          if (this.protoSeen++ > 0) {
-            this.events.onOddity('repeated-proto', `PROTO ${v} again inside one pickle (real picklers write it once)`, abs);
-          } else if (opStart !== r.pos && abs !== this.start) {
-            this.events.onOddity('late-proto', 'PROTO is not the first opcode', abs);
-          }
-          this.protocol = v;
           break;
         }
         case Op.FRAME: {
@@ -666,7 +553,147 @@ export class PickleMachine {
           r.pos = pos;
           return STOP;
 
-        // ---- protocol 0 text opcodes (newline-terminated) ----
+        default: {
+          // Everything rare lives in cold(): the hot loop stays small, so it compiles fast and
+          // first-time rare opcodes don't send it back to the interpreter.
+          const next = this.cold(op, buf, end, pos, opStart, abs);
+          if (next < 0) return -next;
+          pos = next;
+          break;
+        }
+      }
+    }
+    } catch (err) {
+      // Recorded only on failure: the hot loop touches as few fields as it can.
+      this.opAt = base + opStart;
+      throw err;
+    } finally {
+      this.opcodes += ops;
+    }
+  }
+
+  /**
+   * The opcodes real pickles rarely use. Returns the index after the opcode,
+   * or a negated status (NEED, STOP, LONG_LINE, INLINE) for step() to return.
+   */
+  private cold(op: number, buf: Buffer, end: number, pos: number, opStart: number, abs: number): number {
+    const r = this.r;
+    const stack = this.stack;
+    const maxStack = this.limits.maxStack;
+    switch (op) {
+        case Op.LONG4: {
+          if (end - pos < 4) return -this.rewind(opStart, 5);
+          const n = buf.readInt32LE(pos);
+          if (n < 0) throw new PickleError('LONG pickle has negative byte count');
+          if (n > r.source.size - (abs + 5)) throw new PickleError(`LONG4 declares ${n} bytes past the end of the data`, 'truncated');
+          if (n <= 64) {
+            if (end - pos < 4 + n) return -this.rewind(opStart, 5 + n);
+            if (stack.length >= maxStack) this.stackCap();
+          stack.push(decodeLong(buf, pos + 4, n));
+            pos += 4 + n;
+          } else {
+            // A huge integer matters to nobody but the allocator: keep its size only.
+            if (stack.length >= maxStack) this.stackCap();
+          stack.push({ t: 'opaque', what: `int of ${n} bytes` });
+            pos = this.jump(pos + 4, n);
+          if (pos < 0) return -this.refill();
+          }
+          return pos;
+        }
+
+        // ---- strings and bytes ----
+        case Op.LIST:
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(newContainer('list', this.popMarkItems()));
+          return pos;
+        case Op.DICT: {
+          const items = this.popMarkItems();
+          if (items.length % 2) throw new PickleError('odd number of items for DICT');
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(newContainer('dict', items));
+          return pos;
+        }
+        case Op.EMPTY_SET:
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(newContainer('set', []));
+          return pos;
+        case Op.FROZENSET:
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(newContainer('frozenset', this.popMarkItems()));
+          return pos;
+        case Op.ADDITEMS: {
+          const m = this.popMark();
+          this.addTo(m - 1, this.stack.splice(m), 'ADDITEMS', abs);
+          return pos;
+        }
+        case Op.POP:
+          if (this.marks.length && this.marks[this.marks.length - 1] === this.stack.length) this.popMark();
+          else this.pop();
+          return pos;
+        case Op.POP_MARK:
+          this.stack.length = this.popMark();
+          return pos;
+        case Op.DUP:
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(this.top());
+          return pos;
+        case Op.NEWOBJ_EX: {
+          const kwargs = this.pop();
+          const args = this.pop();
+          const cls = this.pop();
+          if (!mayBeTuple(args)) throw new PickleError('NEWOBJ_EX args argument must be a tuple');
+          if (isObj(kwargs) ? kwargs.t === 'container' && kwargs.kind !== 'dict' : true) {
+            throw new PickleError('NEWOBJ_EX kwargs argument must be a dict');
+          }
+          if (!isObj(cls)) throw new PickleError("NEWOBJ_EX class argument isn't a type object");
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(this.call(cls, args, 'NEWOBJ_EX', abs));
+          return pos;
+        }
+        case Op.OBJ: {
+          const items = this.popMarkItems();
+          if (items.length < 1) throw new PickleError('unpickling stack underflow');
+          const cls = items[0];
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push(this.call(cls, newContainer('tuple', items.slice(1)), 'OBJ', abs));
+          return pos;
+        }
+        case Op.EXT1:
+        case Op.EXT2:
+        case Op.EXT4: {
+          const n = op === Op.EXT1 ? 1 : op === Op.EXT2 ? 2 : 4;
+          if (end - pos < n) return -this.rewind(opStart, 1 + n);
+          const code = n === 1 ? buf[pos] : n === 2 ? buf.readUInt16LE(pos) : buf.readInt32LE(pos);
+          pos += n;
+          if (code <= 0) throw new PickleError('EXT specifies code <= 0');
+          this.actions++;
+          this.events.onExt(code, abs);
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push({ t: 'opaque', what: `extension registry object #${code}` });
+          return pos;
+        }
+        case Op.NEXT_BUFFER:
+          this.events.onOddity('out-of-band-buffer', 'NEXT_BUFFER: refers to an out-of-band buffer (protocol 5)', abs);
+          if (stack.length >= maxStack) this.stackCap();
+          stack.push({ t: 'opaque', what: 'out-of-band buffer' });
+          return pos;
+        case Op.READONLY_BUFFER:
+          this.top();
+          return pos;
+
+        // ---- framing and protocol ----
+        case Op.PROTO: {
+          if (end - pos < 1) return -this.rewind(opStart, 2);
+          const v = buf[pos++];
+          if (v > 5) throw new PickleError(`unsupported pickle protocol: ${v}`);
+          if (this.protoSeen++ > 0) {
+            this.events.onOddity('repeated-proto', `PROTO ${v} again inside one pickle (real picklers write it once)`, abs);
+          } else if (opStart !== r.pos && abs !== this.start) {
+            this.events.onOddity('late-proto', 'PROTO is not the first opcode', abs);
+          }
+          this.protocol = v;
+          return pos;
+        }
         case Op.INT:
         case Op.LONG:
         case Op.FLOAT:
@@ -676,10 +703,10 @@ export class PickleMachine {
         case Op.PUT:
         case Op.PERSID: {
           const nl = findNewline(buf, pos, end);
-          if (nl < 0) return this.needLine(opStart, pos, end, op);
+          if (nl < 0) return -this.needLine(opStart, pos, end, op);
           this.textOp(op, buf, pos, nl, abs);
           pos = nl + 1;
-          break;
+          return pos;
         }
         case Op.GLOBAL:
         case Op.INST: {
@@ -687,7 +714,7 @@ export class PickleMachine {
           const nl2 = nl1 < 0 ? -1 : findNewline(buf, nl1 + 1, end);
           if (nl2 < 0) {
             if (end - opStart >= this.limits.maxLine) throw new PickleError(`${OPCODE_NAMES[op]} line longer than ${this.limits.maxLine} bytes`);
-            return this.rewind(opStart, end - opStart + 1);
+            return -this.rewind(opStart, end - opStart + 1);
           }
           const module = utf8Strict(buf, pos, nl1);
           const name = utf8Strict(buf, nl1 + 1, nl2);
@@ -707,20 +734,13 @@ export class PickleMachine {
             if (stack.length >= maxStack) this.stackCap();
           stack.push(this.call(g, newContainer('tuple', args), 'INST', abs));
           }
-          break;
+          return pos;
         }
+
         default:
           throw new PickleError(
             `invalid load key, '${op >= 0x20 && op < 0x7f ? String.fromCharCode(op) : '\\x' + op.toString(16).padStart(2, '0')}'`,
           );
-      }
-    }
-    } catch (err) {
-      // Recorded only on failure: the hot loop touches as few fields as it can.
-      this.opAt = base + opStart;
-      throw err;
-    } finally {
-      this.opcodes += ops;
     }
   }
 
