@@ -3,119 +3,120 @@ import { isObj, type PyValue } from './values.js';
 /** Opaque stand-in for a memo entry dropped once the memo's byte budget is spent. */
 export const ELIDED: PyValue = Object.freeze({ t: 'opaque', what: 'memo entry not retained (memo budget reached)' }) as PyValue;
 
+/** 1: may start a name ([A-Za-z_]); 2: may continue one ([0-9.]); 0: neither. */
+const NAME_CHAR = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) {
+    const ch = String.fromCharCode(c);
+    t[c] = /[A-Za-z_]/.test(ch) ? 1 : /[0-9.]/.test(ch) ? 2 : 0;
+  }
+  return t;
+})();
+
 /**
  * Strings that could still name a module or attribute later (STACK_GLOBAL
  * takes its operands from the memo); anything else can't import and may be
  * summarised once the budget is spent.
  */
 function nameLike(s: string): boolean {
-  if (s.length === 0 || s.length > 128) return false;
-  for (let i = 0; i < s.length; i++) {
+  const n = s.length;
+  if (n === 0 || n > 128) return false;
+  const c0 = s.charCodeAt(0);
+  if (c0 >= 128 || NAME_CHAR[c0] !== 1) return false;
+  for (let i = 1; i < n; i++) {
     const c = s.charCodeAt(i);
-    const alpha = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
-    if (!alpha && (i === 0 || !((c >= 0x30 && c <= 0x39) || c === 0x2e))) return false;
+    if (c >= 128 || NAME_CHAR[c] === 0) return false;
   }
   return true;
 }
 
-const KEPT_STATE = 1;
-const ELIDED_STATE = 2;
+const KEPT = 1;
+const DROPPED = 2;
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
+const MASK = CHUNK - 1;
+const NO_STATES = new Uint8Array(0);
 
 /**
  * The unpickler's memo, shared by PUT/BINPUT/LONG_BINPUT/MEMOIZE and read by
- * the GET family. Dense keys live in fixed-size chunks (no huge reallocation
- * as millions of entries arrive); sparse keys in a map. `length` counts
- * distinct keys, as `_pickle.c`'s memo_len, which MEMOIZE uses as its key.
+ * the GET family. `length` counts distinct keys, as `_pickle.c`'s memo_len,
+ * which MEMOIZE uses as its key.
+ *
+ * Dense keys live in chunks of 65,536: a byte of state per key (absent,
+ * kept, dropped) and a pointer slot only in chunks where something is kept,
+ * so millions of entries cost a few bytes each. Far-away keys (LONG_BINPUT
+ * 4000000000) go to a map.
  *
  * Entries are kept whole until `budgetBytes` of estimated memory has been
- * spent on values that only the memo would keep alive; after that, plain
- * containers and long strings become ELIDED (a later GET sees an opaque
- * value the policy treats with suspicion) and `budgetHit` is set so the
- * scan can report it. Globals, call results and short names are always kept:
- * they are what the policy judges.
+ * spent on them; after that, containers, bytes and strings that cannot be
+ * names are dropped (a later GET sees an opaque value the policy treats with
+ * suspicion) and `budgetHit` is set so the scan can report it. Globals, call
+ * results and name-like strings are always kept: they are what the policy
+ * judges.
  */
 export class Memo {
-  private chunks: (PyValue[] | undefined)[] = [];
+  private states: (Uint8Array | undefined)[] = [];
+  private values: (PyValue[] | undefined)[] = [];
   private sparse = new Map<number, PyValue>();
-  private has: (Uint8Array | undefined)[] = [];
   length = 0;
   private spent = 0;
   budgetHit = false;
+  /** The chunk written last: MEMOIZE keys are sequential, so it is almost always the next one's. */
+  private curChunk = -1;
+  private curStates: Uint8Array = NO_STATES;
+  private curValues: PyValue[] | undefined;
 
   constructor(
     private readonly budgetBytes = 24 << 20,
     readonly maxEntries = 50_000_000,
   ) {}
 
-  private cost(v: PyValue): number {
-    if (typeof v === 'string') return 24 + v.length;
-    if (!isObj(v)) return 16;
-    if (v.t === 'container') return 64 + 8 * v.items.length;
-    if (v.t === 'bytes') return 64 + v.prefix.length;
-    return 48;
-  }
-
-  private keep(v: PyValue): PyValue {
-    if (typeof v !== 'object' || v === null) {
-      if (typeof v !== 'string') return v;
-      const c = 24 + v.length;
-      if (this.spent + c <= this.budgetBytes || nameLike(v)) {
-        this.spent += c;
-        return v;
-      }
-      this.budgetHit = true;
-      return ELIDED;
-    }
-    const c = this.cost(v);
-    // Globals, call results and the like are what the policy judges: always kept.
-    if (this.spent + c <= this.budgetBytes || (v.t !== 'container' && v.t !== 'bytes' && v.t !== 'longstr')) {
-      this.spent += c;
-      // Tuples never change after they are built, so the memo may hold a copy. Keeping the
-      // stack's own tuples alive would teach V8 that every tuple is long-lived (allocation-site
-      // pretenuring): all later tuples would then be born in the old generation and the heap
-      // would grow with the file instead of staying flat.
-      if (v.t === 'container' && v.kind === 'tuple') return { t: 'container', kind: 'tuple', items: v.items.slice(), count: v.count, plain: v.plain };
-      return v;
-    }
-    this.budgetHit = true;
-    return ELIDED;
-  }
-
   /** Returns false when the entry cap is reached (the caller reports it). */
   put(key: number, v: PyValue): boolean {
-    if (key < this.length + CHUNK * 16 && key < this.maxEntries * 2) {
-      const ci = key >>> CHUNK_BITS;
-      const i = key & (CHUNK - 1);
-      // Reads past an array's end cost a deoptimisation in V8: check lengths first.
-      let state = ci < this.has.length ? this.has[ci] : undefined;
-      if (!state) {
-        while (this.has.length < ci) this.has.push(undefined);
-        state = this.has[ci] = new Uint8Array(CHUNK);
-      }
-      if (!state[i]) {
-        if (this.length >= this.maxEntries) return false;
-        if (this.sparse.size && this.sparse.delete(key)) this.length--;
-        this.length++;
-      }
-      const kept = this.keep(v);
-      if (kept === ELIDED) {
-        // An elided entry costs one byte: no pointer slot is allocated for it.
-        state[i] = ELIDED_STATE;
-        const chunk = ci < this.chunks.length ? this.chunks[ci] : undefined;
-        if (chunk) chunk[i] = undefined as unknown as PyValue;
-        return true;
-      }
-      state[i] = KEPT_STATE;
-      let chunk = ci < this.chunks.length ? this.chunks[ci] : undefined;
-      if (!chunk) {
-        while (this.chunks.length < ci) this.chunks.push(undefined);
-        chunk = this.chunks[ci] = new Array<PyValue>(CHUNK);
-      }
-      chunk[i] = kept;
+    if (key >= this.length + CHUNK * 16 || key >= this.maxEntries * 2) return this.putSparse(key, v);
+    const ci = key >>> CHUNK_BITS;
+    if (ci !== this.curChunk) this.selectChunk(ci);
+    const i = key & MASK;
+    const states = this.curStates;
+    if (states[i] === 0) {
+      if (this.length >= this.maxEntries) return false;
+      if (this.sparse.size !== 0 && this.sparse.delete(key)) this.length--;
+      this.length++;
+    }
+    const kept = this.keep(v);
+    if (kept === ELIDED) {
+      states[i] = DROPPED;
+      if (this.curValues !== undefined) this.curValues[i] = undefined as unknown as PyValue;
       return true;
     }
+    states[i] = KEPT;
+    if (this.curValues === undefined) this.curValues = this.values[ci] = new Array<PyValue>(CHUNK);
+    this.curValues[i] = kept;
+    return true;
+  }
+
+  get(key: number): PyValue | undefined {
+    const ci = key >>> CHUNK_BITS;
+    if (key >= 0 && key < 2 ** 32 && ci < this.states.length) {
+      const s = this.states[ci]?.[key & MASK];
+      if (s === KEPT) return this.values[ci]![key & MASK];
+      if (s === DROPPED) return ELIDED;
+    }
+    return this.sparse.get(key);
+  }
+
+  private selectChunk(ci: number): void {
+    // Grow the chunk tables without holes: reading past an array's end deoptimises V8's code.
+    while (this.states.length <= ci) {
+      this.states.push(undefined);
+      this.values.push(undefined);
+    }
+    this.curStates = this.states[ci] ??= new Uint8Array(CHUNK);
+    this.curValues = this.values[ci];
+    this.curChunk = ci;
+  }
+
+  private putSparse(key: number, v: PyValue): boolean {
     if (!this.sparse.has(key)) {
       if (this.length >= this.maxEntries) return false;
       this.length++;
@@ -124,13 +125,31 @@ export class Memo {
     return true;
   }
 
-  get(key: number): PyValue | undefined {
-    const ci = key >>> CHUNK_BITS;
-    if (key >= 0 && key < 2 ** 32) {
-      const state = ci < this.has.length ? this.has[ci]?.[key & (CHUNK - 1)] : undefined;
-      if (state === KEPT_STATE) return this.chunks[ci]![key & (CHUNK - 1)];
-      if (state === ELIDED_STATE) return ELIDED;
+  private keep(v: PyValue): PyValue {
+    if (typeof v === 'string') {
+      const c = 24 + v.length;
+      if (this.spent + c <= this.budgetBytes) {
+        this.spent += c;
+        return v;
+      }
+      if (nameLike(v)) return v;
+      this.budgetHit = true;
+      return ELIDED;
     }
-    return this.sparse.get(key);
+    if (!isObj(v)) return v;
+    // Globals, call results and the like are what the policy judges: always kept.
+    if (v.t !== 'container' && v.t !== 'bytes' && v.t !== 'longstr') return v;
+    const c = v.t === 'container' ? 64 + 8 * v.items.length : v.t === 'bytes' ? 64 + v.prefix.length : 48 + v.prefix.length;
+    if (this.spent + c > this.budgetBytes) {
+      this.budgetHit = true;
+      return ELIDED;
+    }
+    this.spent += c;
+    // Tuples never change after they are built, so the memo may hold a copy. Keeping the
+    // stack's own tuples alive would teach V8 that every tuple is long-lived (allocation-site
+    // pretenuring): all later tuples would then be born in the old generation and the heap
+    // would grow with the file instead of staying flat.
+    if (v.t === 'container' && v.kind === 'tuple') return { t: 'container', kind: 'tuple', items: v.items.slice(), count: v.count, plain: v.plain };
+    return v;
   }
 }
