@@ -19,7 +19,7 @@ if (outFile && isMainThread) {
   process.on('uncaughtExceptionMonitor', (err, origin) => {
     let message;
     try {
-      message = String((err && err.stack) || err);
+      message = String(err?.stack || err);
     } catch {
       message = '<unprintable error>';
     }
@@ -28,10 +28,7 @@ if (outFile && isMainThread) {
 
   process.on('exit', (code) => {
     try {
-      fs.writeFileSync(
-        outFile,
-        JSON.stringify({ maxRSS: process.resourceUsage().maxRSS, exitCode: code, crash }),
-      );
+      fs.writeFileSync(outFile, JSON.stringify({ maxRSS: process.resourceUsage().maxRSS, exitCode: code, crash }));
     } catch {
       // Nothing sensible to do while exiting; run.mjs reports the missing value.
     }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+
 // modelscan benchmark harness (plain ESM, no dependencies, Node >= 20).
 //
 //   node bench/run.mjs [--only a|b|c[,..]] [--runs N] [--keep] [--timeout S]
@@ -17,11 +18,11 @@
 //
 // Units: MB = 10^6 bytes everywhere (sizes, MB/s, RSS); MiB/GiB = 2^20/2^30.
 
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import crypto from 'node:crypto';
-import { spawn, spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -202,9 +203,7 @@ function generateLargeBytes(file, { count, size, payload, pattern }) {
 }
 
 function expectedLargeBytesSize(count, size, payload) {
-  const payloadBytes = payload
-    ? 1 + (2 + 2) + 1 + (2 + 6) + 1 + 1 + 1 + (2 + PAYLOAD_ARG.length) + 1 + 1 + 1 + 1 + 1
-    : 0;
+  const payloadBytes = payload ? 1 + (2 + 2) + 1 + (2 + 6) + 1 + 1 + 1 + (2 + PAYLOAD_ARG.length) + 1 + 1 + 1 + 1 + 1 : 0;
   return 2 + 3 + count * (9 + size + 1) + 1 + payloadBytes + 1;
 }
 
@@ -328,8 +327,7 @@ const CASES = {
   a: {
     file: 'large-bytes.pkl',
     desc: '1 GiB: list of 4 x 256 MiB BINBYTES8',
-    gen: (f, p) =>
-      generateLargeBytes(f, { count: FULL.bytesCount, size: FULL.bytesSize, payload: false, pattern: p }),
+    gen: (f, p) => generateLargeBytes(f, { count: FULL.bytesCount, size: FULL.bytesSize, payload: false, pattern: p }),
     expectedSize: expectedLargeBytesSize(FULL.bytesCount, FULL.bytesSize, false),
     targets: { maxWall: 0.2, maxRssMB: 100 },
   },
@@ -342,8 +340,7 @@ const CASES = {
   c: {
     file: 'large-bytes-payload.pkl',
     desc: '1 GiB + os.system REDUCE at the very end',
-    gen: (f, p) =>
-      generateLargeBytes(f, { count: FULL.bytesCount, size: FULL.bytesSize, payload: true, pattern: p }),
+    gen: (f, p) => generateLargeBytes(f, { count: FULL.bytesCount, size: FULL.bytesSize, payload: true, pattern: p }),
     expectedSize: expectedLargeBytesSize(FULL.bytesCount, FULL.bytesSize, true),
     targets: { maxWall: 0.2, maxRssMB: 100, mustReport: 'system' },
   },
@@ -387,7 +384,10 @@ function parseArgs(argv) {
     switch (a) {
       case '--only': {
         opts.only ??= [];
-        for (const c of next().split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+        for (const c of next()
+          .split(',')
+          .map((s) => s.trim().toLowerCase())
+          .filter(Boolean)) {
           if (!(c in CASES)) usage(`unknown case '${c}' (expected a, b or c)`);
           if (!opts.only.includes(c)) opts.only.push(c);
         }
@@ -480,7 +480,11 @@ function fmtRate(x) {
 
 function table(headers, rows) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => String(c).padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   console.log(line(headers));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
@@ -497,7 +501,7 @@ function excerpt(text, maxLines = 8, maxChars = 800) {
 
 function resolveCli() {
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
-  const rel = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin && pkg.bin.modelscan;
+  const rel = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.modelscan;
   if (!rel) throw new Error('package.json has no bin.modelscan');
   return path.resolve(REPO_ROOT, rel);
 }
@@ -571,7 +575,7 @@ function crashReason(r) {
   if (r.spawnError) return `could not spawn: ${r.spawnError.message}`;
   if (r.timedOut) return 'timed out (killed)';
   if (r.signal) return `killed by signal ${r.signal}`;
-  if (r.probe && r.probe.crash) return `uncaught exception (${r.probe.crash.origin})`;
+  if (r.probe?.crash) return `uncaught exception (${r.probe.crash.origin})`;
   if (![0, 1, 2].includes(r.code)) return `exit code ${r.code}`;
   return null;
 }
@@ -590,8 +594,7 @@ function generateCases(dir, keys) {
     const secs = (performance.now() - t0) / 1000;
     const size = fs.statSync(file).size;
     if (size !== res.bytes) throw new Error(`${c.file}: wrote ${res.bytes} bytes but file has ${size}`);
-    if (c.expectedSize !== undefined && size !== c.expectedSize)
-      throw new Error(`${c.file}: size ${size} != expected ${c.expectedSize}`);
+    if (c.expectedSize !== undefined && size !== c.expectedSize) throw new Error(`${c.file}: size ${size} != expected ${c.expectedSize}`);
     gen[k] = { file, size, opcodes: res.opcodes, frames: res.frames, secs };
     console.log(
       `  (${k}) ${c.file.padEnd(24)} ${String(size).padStart(11)} bytes (${fmtMB(size)} MB), ` +
@@ -606,7 +609,7 @@ function generateCases(dir, keys) {
 // ---------------------------------------------------------------------------
 // --validate-small: reduced generators checked against CPython.
 
-const PY_CHECK = String.raw`
+const PY_CHECK = `
 import sys, json, hashlib, pickle, pickletools
 kind, path = sys.argv[1], sys.argv[2]
 data = open(path, 'rb').read()
@@ -842,15 +845,15 @@ async function bench(opts) {
       check(k, `wall < ${t.maxWall} s`, Number.isFinite(r.best) ? `${fmtSecs(r.best)} s` : 'n/a', r.best < t.maxWall);
     if (t.minOpsPerSec !== undefined) {
       const ops = g.opcodes / r.best;
-      check(k, `>= ${fmtRate(t.minOpsPerSec)} opcodes/s`, Number.isFinite(ops) ? `${fmtRate(ops)} opcodes/s` : 'n/a', ops >= t.minOpsPerSec);
-    }
-    if (t.maxRssMB !== undefined)
       check(
         k,
-        `peak RSS < ${t.maxRssMB} MB`,
-        Number.isFinite(r.maxRss) ? `${fmtMB(r.maxRss)} MB` : 'n/a',
-        r.maxRss < t.maxRssMB * MB,
+        `>= ${fmtRate(t.minOpsPerSec)} opcodes/s`,
+        Number.isFinite(ops) ? `${fmtRate(ops)} opcodes/s` : 'n/a',
+        ops >= t.minOpsPerSec,
       );
+    }
+    if (t.maxRssMB !== undefined)
+      check(k, `peak RSS < ${t.maxRssMB} MB`, Number.isFinite(r.maxRss) ? `${fmtMB(r.maxRss)} MB` : 'n/a', r.maxRss < t.maxRssMB * MB);
     if (t.mustReport !== undefined)
       check(
         k,
@@ -885,7 +888,7 @@ async function main() {
     if (opts.validateSmall) code = validateSmall() ? 0 : 1;
     else code = await bench(opts);
   } catch (e) {
-    console.error(`bench failed: ${e && e.stack ? e.stack : e}`);
+    console.error(`bench failed: ${e?.stack ? e.stack : e}`);
     code = 2;
   } finally {
     if (keepTmp && tmpDir) console.log(`kept temp dir: ${tmpDir}`);

@@ -4,16 +4,22 @@
 // files:  npm run build && node scripts/list-globals.mjs ../shared/corpus/benign
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileSource } from '../dist/io/byte-source.js';
 import { WindowReader } from '../dist/io/bounded-reader.js';
-import { PickleMachine, DEFAULT_LIMITS } from '../dist/pickle/vm.js';
-import { resolveGlobal } from '../dist/pickle/resolve.js';
+import { FileSource } from '../dist/io/byte-source.js';
 import { classify, DEFAULT_POLICY } from '../dist/pickle/policy.js';
 import { renderCall } from '../dist/pickle/render.js';
+import { resolveGlobal } from '../dist/pickle/resolve.js';
+import { DEFAULT_LIMITS, PickleMachine } from '../dist/pickle/vm.js';
 
 const files = [];
-const walk = (p) => (statSync(p).isDirectory() ? readdirSync(p).sort().forEach((n) => walk(join(p, n))) : files.push(p));
-process.argv.slice(2).filter((a) => !a.startsWith('--')).forEach(walk);
+function walk(p) {
+  if (!statSync(p).isDirectory()) files.push(p);
+  else for (const n of readdirSync(p).sort()) walk(join(p, n));
+}
+process.argv
+  .slice(2)
+  .filter((a) => !a.startsWith('--'))
+  .forEach(walk);
 const verbose = process.argv.includes('--calls');
 const seen = new Map();
 for (const f of files) {
@@ -31,7 +37,11 @@ for (const f of files) {
       log(g ? `${g.module}:${g.name}` : `<${c.callee?.t}>`, c.op);
       if (verbose) console.log(f, c.offset, renderCall(c.callee, c.args).slice(0, 200));
     },
-    onBuild: () => {}, onMutate: () => {}, onExt: () => {}, onPersistent: () => {}, onOddity: () => {},
+    onBuild: () => {},
+    onMutate: () => {},
+    onExt: () => {},
+    onPersistent: () => {},
+    onOddity: () => {},
   };
   let off = 0;
   try {

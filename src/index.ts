@@ -1,6 +1,6 @@
-export { scan, type ScanResult, type ScanOptions, type Issue, type ScanError, type Skipped } from './scan/scan.js';
-export { SEVERITIES, type Severity, type Finding } from './scan/findings.js';
-export { FileSource, BufferSource, SliceSource, type ByteSource } from './io/byte-source.js';
 export { FORMATS } from './formats/registry.js';
 export type { FormatScanner, ScanContext } from './formats/types.js';
+export { BufferSource, type ByteSource, FileSource, SliceSource } from './io/byte-source.js';
+export { type Finding, SEVERITIES, type Severity } from './scan/findings.js';
+export { type Issue, type ScanError, type ScanOptions, type ScanResult, type Skipped, scan } from './scan/scan.js';
 export { VERSION } from './version.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WindowReader } from '../src/io/bounded-reader.js';
-import { BufferSource, FileSource, SliceSource, type ByteSource } from '../src/io/byte-source.js';
+import { BufferSource, type ByteSource, FileSource, SliceSource } from '../src/io/byte-source.js';
 
 const DATA = Buffer.from(Array.from({ length: 256 }, (_, i) => (i * 7 + 3) & 0xff));
 
@@ -79,7 +79,15 @@ describe('ByteSource implementations', () => {
       it('rejects invalid ranges', async () => {
         const s = await make();
         try {
-          for (const [o, l] of [[-1, 4], [0, -1], [1.5, 2], [0, 2.5], [Number.NaN, 1], [0, Number.POSITIVE_INFINITY], [2 ** 53, 1]]) {
+          for (const [o, l] of [
+            [-1, 4],
+            [0, -1],
+            [1.5, 2],
+            [0, 2.5],
+            [Number.NaN, 1],
+            [0, Number.POSITIVE_INFINITY],
+            [2 ** 53, 1],
+          ]) {
             await assert.rejects(async () => s.read(o, l), RangeError, `read(${o}, ${l})`);
           }
         } finally {
@@ -137,7 +145,11 @@ describe('ByteSource implementations', () => {
 class TricklingSource implements ByteSource {
   readonly size: number;
   reads = 0;
-  constructor(readonly name: string, private readonly bytes: Buffer, private readonly chunk: number) {
+  constructor(
+    readonly name: string,
+    private readonly bytes: Buffer,
+    private readonly chunk: number,
+  ) {
     this.size = bytes.length;
   }
   async read(offset: number, length: number): Promise<Buffer> {

@@ -71,7 +71,10 @@ describe('CLI (dist/cli/main.js)', () => {
     assert.deepEqual(report.summary.total_issues_by_severity, { LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 1 });
     const issue = report.issues[0];
     assert.deepEqual(Object.keys(issue).slice(0, 6), ['description', 'operator', 'module', 'source', 'scanner', 'severity']);
-    assert.deepEqual([issue.module, issue.operator, issue.source, issue.severity, issue.position, issue.rule], ['posix', 'system', 'malicious_model.pkl', 'CRITICAL', 28, 'pickle/unsafe-global']);
+    assert.deepEqual(
+      [issue.module, issue.operator, issue.source, issue.severity, issue.position, issue.rule],
+      ['posix', 'system', 'malicious_model.pkl', 'CRITICAL', 28, 'pickle/unsafe-global'],
+    );
   });
 
   it('--show-skipped lists a .txt file under summary.skipped', async () => {
@@ -93,7 +96,7 @@ describe('CLI (dist/cli/main.js)', () => {
 
     const text = cli('-p', dir, '--show-skipped');
     assert.equal(text.code, 0);
-    assert.match(text.stdout, /  - notes\.txt: format not supported yet/);
+    assert.match(text.stdout, / {2}- notes\.txt: format not supported yet/);
     assert.match(cli('-p', dir).stdout, /Total skipped: 1 - run with --show-skipped/);
   });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { scan, type ScanResult } from '../src/scan/scan.js';
+import { type ScanResult, scan } from '../src/scan/scan.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 // MODELSCAN_CORPUS overrides the location (e.g. to check that the suite skips cleanly without it).
@@ -71,7 +71,10 @@ describe('shared corpus: raw pickles', () => {
     const { entries, byPath } = await load();
     const safe = entries.filter((e) => e.verdict === 'safe');
     const flagged = safe.flatMap((e) =>
-      byPath.get(e.path)!.issues.filter((i) => i.severity !== 'LOW').map((i) => `${e.path}: ${i.severity} ${i.rule} ${i.module}.${i.operator}`),
+      byPath
+        .get(e.path)!
+        .issues.filter((i) => i.severity !== 'LOW')
+        .map((i) => `${e.path}: ${i.severity} ${i.rule} ${i.module}.${i.operator}`),
     );
     const msg = `safe clean (nothing >= MEDIUM): ${safe.length - new Set(flagged.map((f) => f.split(':')[0])).size}/${safe.length}`;
     t.diagnostic(msg);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { scan, type Issue, type ScanResult } from '../src/scan/scan.js';
+import { type Issue, type ScanResult, scan } from '../src/scan/scan.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const REAL = join(ROOT, 'test/fixtures/pickle/real');
@@ -16,7 +16,8 @@ const MALICIOUS = join(ROOT, 'test/fixtures/pickle/malicious');
 const EXAMPLES = join(ROOT, 'examples');
 
 type Row = [rule: string, severity: string, module: string, operator: string];
-const rows = (issues: Issue[]): Row[] => issues.map((i) => [i.rule, i.severity, i.module, i.operator] as Row).sort((a, b) => a.join('\0').localeCompare(b.join('\0')));
+const rows = (issues: Issue[]): Row[] =>
+  issues.map((i) => [i.rule, i.severity, i.module, i.operator] as Row).sort((a, b) => a.join('\0').localeCompare(b.join('\0')));
 const atLeastMedium = (i: Issue) => i.severity !== 'LOW';
 
 /** The exact findings of each benign fixture. */
@@ -61,7 +62,6 @@ const REAL_SKIPPED: Record<string, string> = {
   'torch_state_dict_zip.pt': 'zip archive: format not supported yet',
 };
 
-
 interface Expect {
   rule: string;
   severity: 'CRITICAL' | 'HIGH';
@@ -76,21 +76,131 @@ interface Expect {
 
 /** Exact CRITICAL/HIGH findings of each malicious fixture (there are no lower ones either). */
 const MALICIOUS_EXPECTED: Record<string, Expect[]> = {
-  'os_system_p0.pkl': [{ rule: 'pickle/unsafe-global', severity: 'CRITICAL', module: 'posix', operator: 'system', position: 0, call: ['os.system(', 'echo modelscan-fixture'], resolved: 'os.system' }],
-  'os_system_p2.pkl': [{ rule: 'pickle/unsafe-global', severity: 'CRITICAL', module: 'posix', operator: 'system', position: 2, call: ['os.system(', 'echo modelscan-fixture'], resolved: 'os.system' }],
-  'os_system_p4.pkl': [{ rule: 'pickle/unsafe-global', severity: 'CRITICAL', module: 'posix', operator: 'system', position: 28, call: ['os.system(', 'echo modelscan-fixture'], resolved: 'os.system' }],
-  'subprocess_popen_p4.pkl': [{ rule: 'pickle/unsafe-global', severity: 'CRITICAL', module: 'subprocess', operator: 'Popen', position: 32, call: ["subprocess.Popen(['echo', 'modelscan-fixture'])"] }],
-  'builtins_eval_p2.pkl': [{ rule: 'pickle/unsafe-global', severity: 'CRITICAL', module: '__builtin__', operator: 'eval', position: 2, call: ['builtins.eval(', "print('modelscan-fixture')"], resolved: 'builtins.eval' }],
-  'builtins_exec_p4.pkl': [{ rule: 'pickle/unsafe-global', severity: 'CRITICAL', module: 'builtins', operator: 'exec', position: 29, call: ["builtins.exec('import os')"] }],
-  'nested_loads_p4.pkl': [
-    { rule: 'pickle/unsafe-global', severity: 'CRITICAL', module: '_pickle', operator: 'loads', position: 29, call: ["pickle.loads(b'\\x80\\x04"], resolved: 'pickle.loads' },
-    { rule: 'pickle/unsafe-global', severity: 'CRITICAL', module: 'posix', operator: 'system', position: 61, call: ['os.system(', 'echo modelscan-fixture'], nested: true },
+  'os_system_p0.pkl': [
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'CRITICAL',
+      module: 'posix',
+      operator: 'system',
+      position: 0,
+      call: ['os.system(', 'echo modelscan-fixture'],
+      resolved: 'os.system',
+    },
   ],
-  'webbrowser_open_p3.pkl': [{ rule: 'pickle/unsafe-global', severity: 'HIGH', module: 'webbrowser', operator: 'open', position: 2, call: ["webbrowser.open('http://127.0.0.1:9/')"] }],
-  'socket_create_connection_p4.pkl': [{ rule: 'pickle/unsafe-global', severity: 'CRITICAL', module: 'socket', operator: 'create_connection', position: 40, call: ["socket.create_connection(('127.0.0.1', 9))"] }],
+  'os_system_p2.pkl': [
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'CRITICAL',
+      module: 'posix',
+      operator: 'system',
+      position: 2,
+      call: ['os.system(', 'echo modelscan-fixture'],
+      resolved: 'os.system',
+    },
+  ],
+  'os_system_p4.pkl': [
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'CRITICAL',
+      module: 'posix',
+      operator: 'system',
+      position: 28,
+      call: ['os.system(', 'echo modelscan-fixture'],
+      resolved: 'os.system',
+    },
+  ],
+  'subprocess_popen_p4.pkl': [
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'CRITICAL',
+      module: 'subprocess',
+      operator: 'Popen',
+      position: 32,
+      call: ["subprocess.Popen(['echo', 'modelscan-fixture'])"],
+    },
+  ],
+  'builtins_eval_p2.pkl': [
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'CRITICAL',
+      module: '__builtin__',
+      operator: 'eval',
+      position: 2,
+      call: ['builtins.eval(', "print('modelscan-fixture')"],
+      resolved: 'builtins.eval',
+    },
+  ],
+  'builtins_exec_p4.pkl': [
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'CRITICAL',
+      module: 'builtins',
+      operator: 'exec',
+      position: 29,
+      call: ["builtins.exec('import os')"],
+    },
+  ],
+  'nested_loads_p4.pkl': [
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'CRITICAL',
+      module: '_pickle',
+      operator: 'loads',
+      position: 29,
+      call: ["pickle.loads(b'\\x80\\x04"],
+      resolved: 'pickle.loads',
+    },
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'CRITICAL',
+      module: 'posix',
+      operator: 'system',
+      position: 61,
+      call: ['os.system(', 'echo modelscan-fixture'],
+      nested: true,
+    },
+  ],
+  'webbrowser_open_p3.pkl': [
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'HIGH',
+      module: 'webbrowser',
+      operator: 'open',
+      position: 2,
+      call: ["webbrowser.open('http://127.0.0.1:9/')"],
+    },
+  ],
+  'socket_create_connection_p4.pkl': [
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'CRITICAL',
+      module: 'socket',
+      operator: 'create_connection',
+      position: 40,
+      call: ["socket.create_connection(('127.0.0.1', 9))"],
+    },
+  ],
   // Not on modelscan's default denylist, but on ours (importlib is an import gadget).
-  'unknown_call_with_string_p4.pkl': [{ rule: 'pickle/unsafe-global', severity: 'CRITICAL', module: 'importlib', operator: 'import_module', position: 39, call: ["importlib.import_module('os')"] }],
-  'model_with_payload_p4.pkl': [{ rule: 'pickle/unsafe-global', severity: 'CRITICAL', module: 'posix', operator: 'system', position: 963, call: ['os.system(', 'echo modelscan-fixture'] }],
+  'unknown_call_with_string_p4.pkl': [
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'CRITICAL',
+      module: 'importlib',
+      operator: 'import_module',
+      position: 39,
+      call: ["importlib.import_module('os')"],
+    },
+  ],
+  'model_with_payload_p4.pkl': [
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'CRITICAL',
+      module: 'posix',
+      operator: 'system',
+      position: 963,
+      call: ['os.system(', 'echo modelscan-fixture'],
+    },
+  ],
 };
 
 const results = new Map<string, Promise<ScanResult>>();
@@ -110,11 +220,17 @@ describe('benign fixtures (test/fixtures/pickle/real)', () => {
     it(`${f}: nothing >= MEDIUM, exact findings pinned`, async () => {
       const r = await scanOnce(join(REAL, f));
       assert.deepEqual(r.errors, [], 'no errors');
-      assert.deepEqual(r.issues.filter(atLeastMedium).map((i) => `${i.severity} ${i.rule} ${i.module}.${i.operator}`), []);
+      assert.deepEqual(
+        r.issues.filter(atLeastMedium).map((i) => `${i.severity} ${i.rule} ${i.module}.${i.operator}`),
+        [],
+      );
       assert.deepEqual(rows(r.issues), REAL_EXPECTED[f]);
       if (REAL_SKIPPED[f]) {
         assert.deepEqual(r.scanned, []);
-        assert.deepEqual(r.skipped.map((s) => [s.source, s.description]), [[f, REAL_SKIPPED[f]]]);
+        assert.deepEqual(
+          r.skipped.map((s) => [s.source, s.description]),
+          [[f, REAL_SKIPPED[f]]],
+        );
       } else {
         assert.deepEqual(r.scanned, [f]);
         assert.deepEqual(r.skipped, []);
@@ -193,7 +309,10 @@ describe('examples/', () => {
   it('malicious_model.pkl has exactly one finding: CRITICAL os.system', async () => {
     const r = await scanOnce(join(EXAMPLES, 'malicious_model.pkl'));
     assert.deepEqual(r.errors, []);
-    assert.deepEqual(r.issues.map((i) => [i.rule, i.severity, i.module, i.operator, i.position]), [['pickle/unsafe-global', 'CRITICAL', 'posix', 'system', 28]]);
+    assert.deepEqual(
+      r.issues.map((i) => [i.rule, i.severity, i.module, i.operator, i.position]),
+      [['pickle/unsafe-global', 'CRITICAL', 'posix', 'system', 28]],
+    );
     assert.equal(r.issues[0].call, `os.system('echo "this model would run code on load"')`);
   });
 
@@ -210,7 +329,13 @@ describe('examples/', () => {
   it('scanning the folder: one CRITICAL, README.md skipped', async () => {
     const r = await scan([EXAMPLES]);
     assert.deepEqual(r.scanned.sort(), ['benign_sklearn_model.pkl', 'benign_state_dict.pt', 'malicious_model.pkl']);
-    assert.deepEqual(r.skipped.map((s) => s.source), ['README.md']);
-    assert.deepEqual(r.issues.map((i) => [i.source, i.severity]), [['malicious_model.pkl', 'CRITICAL']]);
+    assert.deepEqual(
+      r.skipped.map((s) => s.source),
+      ['README.md'],
+    );
+    assert.deepEqual(
+      r.issues.map((i) => [i.source, i.severity]),
+      [['malicious_model.pkl', 'CRITICAL']],
+    );
   });
 });

@@ -11,26 +11,68 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BufferSource } from '../src/io/byte-source.js';
+import { exitCodeFor } from '../src/cli/exit-codes.js';
 import { WindowReader } from '../src/io/bounded-reader.js';
+import { BufferSource } from '../src/io/byte-source.js';
 import { PickleJudge } from '../src/pickle/policy.js';
 import { resolveGlobal } from '../src/pickle/resolve.js';
 import { DEFAULT_LIMITS, PickleMachine } from '../src/pickle/vm.js';
-import { exitCodeFor } from '../src/cli/exit-codes.js';
 import type { Issue } from '../src/scan/scan.js';
 import {
-  append, binbytes, binbytes8, binget, binput, binunicode8, bytearray8, dup, emptyDict, float,
-  frame, get, global, inst, layout, longBinget, longBinput, mark, memoize, newobjEx, none, obj, p4, pk, pop, popMark,
-  proto, put, reduce, sg, shortBinbytes, shortUnicode, stackGlobal, stop, string, tuple, tuple1, unicode, list,
+  append,
+  binbytes,
+  binbytes8,
+  binget,
+  binput,
+  binunicode8,
+  bytearray8,
+  dup,
+  emptyDict,
+  float,
+  frame,
+  get,
+  global,
+  inst,
+  layout,
+  list,
+  longBinget,
+  longBinput,
+  mark,
+  memoize,
+  newobjEx,
+  none,
+  obj,
+  p4,
+  pk,
+  pop,
+  popMark,
+  proto,
+  put,
+  reduce,
+  sg,
+  shortBinbytes,
+  shortUnicode,
+  stackGlobal,
+  stop,
+  string,
+  tuple,
+  tuple1,
+  unicode,
 } from './helpers/assembler.js';
-import { pin, runStreams, scanBytes, scanFiles, type Pin } from './helpers/scan-bytes.js';
+import { type Pin, pin, runStreams, scanBytes, scanFiles } from './helpers/scan-bytes.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
 const sorted = (pins: Pin[]): Pin[] => [...pins].sort((a, b) => a.position - b.position || a.rule.localeCompare(b.rule));
 const pinsOf = (issues: Issue[]): Pin[] => sorted(issues.map(pin));
 
-const osSystem = (position: number): Pin => ({ rule: 'pickle/unsafe-global', severity: 'CRITICAL', module: 'os', operator: 'system', position });
+const osSystem = (position: number): Pin => ({
+  rule: 'pickle/unsafe-global',
+  severity: 'CRITICAL',
+  module: 'os',
+  operator: 'system',
+  position,
+});
 
 /** Scans bytes and checks the file was scanned as a pickle without errors. */
 async function scanned(bytes: Buffer) {
@@ -51,7 +93,16 @@ describe('os.system is found whatever feeds the import', () => {
   });
 
   it('STACK_GLOBAL with SHORT_BINUNICODE operands', async () => {
-    const L = layout(proto(4), shortUnicode('os'), shortUnicode('system'), stackGlobal(), shortUnicode('echo hi'), tuple1(), reduce(), stop());
+    const L = layout(
+      proto(4),
+      shortUnicode('os'),
+      shortUnicode('system'),
+      stackGlobal(),
+      shortUnicode('echo hi'),
+      tuple1(),
+      reduce(),
+      stop(),
+    );
     const r = await scanned(L.buf);
     assert.deepEqual(pinsOf(r.issues), [osSystem(L.at(3))]);
     assert.equal(L.at(3), 14);
@@ -61,8 +112,20 @@ describe('os.system is found whatever feeds the import', () => {
 
   it('STACK_GLOBAL with operands read back from the memo (BINPUT/BINGET)', async () => {
     const L = layout(
-      proto(4), shortUnicode('os'), binput(0), pop(), shortUnicode('system'), binput(1), pop(),
-      binget(0), binget(1), stackGlobal(), shortUnicode('echo hi'), tuple1(), reduce(), stop(),
+      proto(4),
+      shortUnicode('os'),
+      binput(0),
+      pop(),
+      shortUnicode('system'),
+      binput(1),
+      pop(),
+      binget(0),
+      binget(1),
+      stackGlobal(),
+      shortUnicode('echo hi'),
+      tuple1(),
+      reduce(),
+      stop(),
     );
     const r = await scanned(L.buf);
     assert.deepEqual(pinsOf(r.issues), [osSystem(L.at(9))]);
@@ -71,8 +134,20 @@ describe('os.system is found whatever feeds the import', () => {
 
   it('STACK_GLOBAL with operands memoized by MEMOIZE', async () => {
     const L = layout(
-      proto(4), shortUnicode('os'), memoize(), shortUnicode('system'), memoize(), pop(), pop(),
-      binget(0), binget(1), stackGlobal(), shortUnicode('echo hi'), tuple1(), reduce(), stop(),
+      proto(4),
+      shortUnicode('os'),
+      memoize(),
+      shortUnicode('system'),
+      memoize(),
+      pop(),
+      pop(),
+      binget(0),
+      binget(1),
+      stackGlobal(),
+      shortUnicode('echo hi'),
+      tuple1(),
+      reduce(),
+      stop(),
     );
     const r = await scanned(L.buf);
     assert.deepEqual(pinsOf(r.issues), [osSystem(L.at(9))]);
@@ -80,21 +155,53 @@ describe('os.system is found whatever feeds the import', () => {
 
   it('STACK_GLOBAL with operands from LONG_BINPUT/LONG_BINGET (sparse memo key)', async () => {
     const L = layout(
-      proto(4), shortUnicode('os'), longBinput(70000), pop(), shortUnicode('system'), longBinput(1),
-      longBinget(70000), longBinget(1), stackGlobal(), shortUnicode('echo hi'), tuple1(), reduce(), stop(),
+      proto(4),
+      shortUnicode('os'),
+      longBinput(70000),
+      pop(),
+      shortUnicode('system'),
+      longBinput(1),
+      longBinget(70000),
+      longBinget(1),
+      stackGlobal(),
+      shortUnicode('echo hi'),
+      tuple1(),
+      reduce(),
+      stop(),
     );
     const r = await scanned(L.buf);
     assert.deepEqual(pinsOf(r.issues), [osSystem(L.at(8))]);
   });
 
   it('STACK_GLOBAL with a DUP-ed operand', async () => {
-    const L = layout(proto(4), shortUnicode('os'), dup(), pop(), shortUnicode('system'), stackGlobal(), shortUnicode('echo hi'), tuple1(), reduce(), stop());
+    const L = layout(
+      proto(4),
+      shortUnicode('os'),
+      dup(),
+      pop(),
+      shortUnicode('system'),
+      stackGlobal(),
+      shortUnicode('echo hi'),
+      tuple1(),
+      reduce(),
+      stop(),
+    );
     const r = await scanned(L.buf);
     assert.deepEqual(pinsOf(r.issues), [osSystem(L.at(5))]);
   });
 
   it('STACK_GLOBAL with DUP leaving an extra copy below (stack not emptied at STOP)', async () => {
-    const L = layout(proto(4), shortUnicode('os'), dup(), shortUnicode('system'), stackGlobal(), shortUnicode('echo hi'), tuple1(), reduce(), stop());
+    const L = layout(
+      proto(4),
+      shortUnicode('os'),
+      dup(),
+      shortUnicode('system'),
+      stackGlobal(),
+      shortUnicode('echo hi'),
+      tuple1(),
+      reduce(),
+      stop(),
+    );
     const r = await scanned(L.buf);
     assert.deepEqual(pinsOf(r.issues), [osSystem(L.at(4))]);
   });
@@ -108,8 +215,19 @@ describe('os.system is found whatever feeds the import', () => {
 
   it('STACK_GLOBAL with protocol-0 UNICODE operands and text PUT/GET memo', async () => {
     const L = layout(
-      unicode('os'), put(0), pop(), string('system'), put(1), pop(), get(0), get(1), stackGlobal(),
-      unicode('echo hi'), tuple1(), reduce(), stop(),
+      unicode('os'),
+      put(0),
+      pop(),
+      string('system'),
+      put(1),
+      pop(),
+      get(0),
+      get(1),
+      stackGlobal(),
+      unicode('echo hi'),
+      tuple1(),
+      reduce(),
+      stop(),
     );
     const r = await scanned(L.buf);
     assert.deepEqual(pinsOf(r.issues), [osSystem(L.at(8))]);
@@ -178,7 +296,13 @@ describe('stream boundaries and malformed input', () => {
     const { outcome } = await runStreams(L.buf);
     assert.equal(outcome.streams.length, 2);
     assert.ok(outcome.streams.every((s) => s.ok));
-    assert.deepEqual(outcome.streams.map((s) => [s.start, s.end]), [[0, 4], [4, L.buf.length]]);
+    assert.deepEqual(
+      outcome.streams.map((s) => [s.start, s.end]),
+      [
+        [0, 4],
+        [4, L.buf.length],
+      ],
+    );
   });
 
   it('trailing garbage after STOP is pickle/trailing-data LOW', async () => {
@@ -258,9 +382,10 @@ describe('stream boundaries and malformed input', () => {
       assert.equal(outcome.streams.length, 1);
       assert.equal(outcome.streams[0].ok, false);
       assert.equal(outcome.streams[0].error?.kind, 'truncated');
-      assert.deepEqual(findings.map((f) => ({ rule: f.rule, severity: f.severity, offset: f.offset })), [
-        { rule: 'pickle/malformed', severity: 'MEDIUM', offset: L.at(3) },
-      ]);
+      assert.deepEqual(
+        findings.map((f) => ({ rule: f.rule, severity: f.severity, offset: f.offset })),
+        [{ rule: 'pickle/malformed', severity: 'MEDIUM', offset: L.at(3) }],
+      );
       assert.match(findings[0].description, message);
     });
   }
@@ -287,7 +412,10 @@ describe('stream boundaries and malformed input', () => {
   it('a bare PROTO + huge BINBYTES is not taken for a pickle, but a .pkl is never reported clean', async () => {
     const r = await scanBytes(pk(proto(4), binbytes('abc', { declaredLength: 2 ** 31 }), stop()));
     assert.deepEqual(r.issues, []);
-    assert.deepEqual(r.errors.map((e) => e.category), ['MODEL_SCAN']);
+    assert.deepEqual(
+      r.errors.map((e) => e.category),
+      ['MODEL_SCAN'],
+    );
     assert.notEqual(exitCodeFor(r), 0);
   });
 
@@ -321,14 +449,39 @@ describe('protocol-0 FLOAT spellings that CPython accepts', () => {
   }
 
   it('a .txt holding such a pickle next to a clean model does not make the folder pass', async () => {
-    const evil = pk(mark(), list(), float('inf'), append(), pop(), global('os', 'system'), mark(), string('echo hi'), tuple(), reduce(), stop());
+    const evil = pk(
+      mark(),
+      list(),
+      float('inf'),
+      append(),
+      pop(),
+      global('os', 'system'),
+      mark(),
+      string('echo hi'),
+      tuple(),
+      reduce(),
+      stop(),
+    );
     const r = await scanFiles({ 'clean.pkl': p4(none()), 'notes.txt': evil });
     assert.notEqual(exitCodeFor(r), 0);
     assert.ok(r.issues.some((i) => i.severity === 'CRITICAL' && i.source === 'notes.txt'));
   });
 
   it('a second stacked stream that starts with Finf does not hide its payload as trailing data', async () => {
-    const L = layout(p4(none()), mark(), list(), float('inf'), append(), pop(), global('os', 'system'), mark(), string('echo hi'), tuple(), reduce(), stop());
+    const L = layout(
+      p4(none()),
+      mark(),
+      list(),
+      float('inf'),
+      append(),
+      pop(),
+      global('os', 'system'),
+      mark(),
+      string('echo hi'),
+      tuple(),
+      reduce(),
+      stop(),
+    );
     const r = await scanBytes(L.buf);
     assert.deepEqual(pinsOf(r.issues), [osSystem(L.at(6))]);
   });
@@ -341,17 +494,38 @@ describe('protocol-0 FLOAT spellings that CPython accepts', () => {
 
 describe('reader window size does not change the result', () => {
   const files = ['test/fixtures/pickle/real', 'test/fixtures/pickle/malicious', 'examples'].flatMap((d) =>
-    readdirSync(join(ROOT, d)).filter((f) => !f.endsWith('.md')).map((f) => join(d, f)),
+    readdirSync(join(ROOT, d))
+      .filter((f) => !f.endsWith('.md'))
+      .map((f) => join(d, f)),
   );
   const handBuilt: Record<string, Buffer> = {
-    'protocol-0 memo operands': pk(unicode('os'), put(0), pop(), string('system'), put(1), pop(), get(0), get(1), stackGlobal(), unicode('echo hi'), tuple1(), reduce(), stop()),
+    'protocol-0 memo operands': pk(
+      unicode('os'),
+      put(0),
+      pop(),
+      string('system'),
+      put(1),
+      pop(),
+      get(0),
+      get(1),
+      stackGlobal(),
+      unicode('echo hi'),
+      tuple1(),
+      reduce(),
+      stop(),
+    ),
     'lying FRAME': pk(proto(4), frame(1000), sg('os', 'system'), shortUnicode('echo hi'), tuple1(), reduce(), stop()),
-    'truncated': pk(proto(4), sg('os', 'system'), shortUnicode('echo hi'), tuple1(), reduce()),
+    truncated: pk(proto(4), sg('os', 'system'), shortUnicode('echo hi'), tuple1(), reduce()),
   };
 
   async function fingerprint(bytes: Buffer, window: number): Promise<string> {
     const judge = new PickleJudge();
-    const res = await new PickleMachine(new WindowReader(new BufferSource('mem', bytes), 0, window), judge, resolveGlobal, DEFAULT_LIMITS).run();
+    const res = await new PickleMachine(
+      new WindowReader(new BufferSource('mem', bytes), 0, window),
+      judge,
+      resolveGlobal,
+      DEFAULT_LIMITS,
+    ).run();
     judge.flush();
     return JSON.stringify({
       ok: res.ok,
@@ -365,7 +539,10 @@ describe('reader window size does not change the result', () => {
   }
 
   it('windows of 1, 2, 3, 7, 64 bytes and 1 MiB agree on every fixture and on hand-built streams', async () => {
-    const inputs: [string, Buffer][] = [...files.map((f) => [f, readFileSync(join(ROOT, f))] as [string, Buffer]), ...Object.entries(handBuilt)];
+    const inputs: [string, Buffer][] = [
+      ...files.map((f) => [f, readFileSync(join(ROOT, f))] as [string, Buffer]),
+      ...Object.entries(handBuilt),
+    ];
     for (const [name, bytes] of inputs) {
       const ref = await fingerprint(bytes, 1 << 20);
       for (const w of [1, 2, 3, 7, 64]) assert.equal(await fingerprint(bytes, w), ref, `${name} with a ${w}-byte window`);

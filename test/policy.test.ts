@@ -11,15 +11,55 @@ import { classify, DEFAULT_POLICY } from '../src/pickle/policy.js';
 import { dottedReadings, resolveGlobal } from '../src/pickle/resolve.js';
 import type { Issue } from '../src/scan/scan.js';
 import {
-  additems, append, appends, binbytes, binint1, binpersid, binunicode, build, emptyDict, emptySet, emptyTuple, ext1,
-  ext2, ext4, global, inst, layout, mark, newobj, none, p4, persid, pk, proto, reduce, setitem, setitems,
-  shortBinbytes, shortUnicode, sg, stackGlobal, stop, string, tuple, tuple1, tuple2, tuple3,
+  additems,
+  append,
+  appends,
+  binbytes,
+  binint1,
+  binpersid,
+  binunicode,
+  build,
+  emptyDict,
+  emptySet,
+  emptyTuple,
+  ext1,
+  ext2,
+  ext4,
+  global,
+  inst,
+  layout,
+  mark,
+  newobj,
+  none,
+  p4,
+  persid,
+  pk,
+  proto,
+  reduce,
+  setitem,
+  setitems,
+  sg,
+  shortBinbytes,
+  shortUnicode,
+  stackGlobal,
+  stop,
+  string,
+  tuple,
+  tuple1,
+  tuple2,
+  tuple3,
 } from './helpers/assembler.js';
-import { pin, runStreams, scanBytes, type Pin } from './helpers/scan-bytes.js';
+import { type Pin, pin, runStreams, scanBytes } from './helpers/scan-bytes.js';
 
 const sorted = (pins: Pin[]): Pin[] => [...pins].sort((a, b) => a.position - b.position || a.rule.localeCompare(b.rule));
 const pinsOf = (issues: Issue[]): Pin[] => sorted(issues.map(pin));
-const P = (rule: string, severity: Pin['severity'], module: string, operator: string, position: number): Pin => ({ rule, severity, module, operator, position });
+const P = (rule: string, severity: Pin['severity'], module: string, operator: string, position: number): Pin => ({
+  rule,
+  severity,
+  module,
+  operator,
+  position,
+});
 
 async function scanned(bytes: Buffer) {
   const r = await scanBytes(bytes);
@@ -150,7 +190,10 @@ describe('structural evidence', () => {
         P('pickle/unknown-global', 'LOW', 'mylib', 'REGISTRY', L.last(1)),
         P('pickle/mutate-global', 'HIGH', 'mylib', 'REGISTRY', L.at(1 + idx)),
       ]);
-      assert.match(byRule(r.issues, 'pickle/mutate-global')[0].description, new RegExp(`^${name} modifies the imported object mylib\\.REGISTRY`));
+      assert.match(
+        byRule(r.issues, 'pickle/mutate-global')[0].description,
+        new RegExp(`^${name} modifies the imported object mylib\\.REGISTRY`),
+      );
     });
   }
 
@@ -176,8 +219,16 @@ describe('structural evidence', () => {
 
   it('STACK_GLOBAL with a call result as an operand is pickle/dynamic-global CRITICAL', async () => {
     const L = layout(
-      proto(4), sg('mylib', 'name'), emptyTuple(), reduce(), shortUnicode('system'), stackGlobal(),
-      shortUnicode('echo hi'), tuple1(), reduce(), stop(),
+      proto(4),
+      sg('mylib', 'name'),
+      emptyTuple(),
+      reduce(),
+      shortUnicode('system'),
+      stackGlobal(),
+      shortUnicode('echo hi'),
+      tuple1(),
+      reduce(),
+      stop(),
     );
     const r = await scanned(L.buf);
     assert.deepEqual(pinsOf(r.issues), [
@@ -219,7 +270,10 @@ describe('nested payloads', () => {
     assert.match(outer.call!, /^pickle\.loads\(b'\\x80\\x04\\x8c\\x02os/);
     const nested = r.issues.find((i) => i.operator === 'system')!;
     assert.ok(nested.description.startsWith('['), nested.description);
-    assert.equal(nested.description, `[pickle.loads payload at offset ${L.at(4)}] Use of unsafe operator 'system' from module 'os': os.system runs commands or touches the system`);
+    assert.equal(
+      nested.description,
+      `[pickle.loads payload at offset ${L.at(4)}] Use of unsafe operator 'system' from module 'os': os.system runs commands or touches the system`,
+    );
     assert.ok(nested.position >= payloadStart && nested.position < payloadStart + inner.length, 'offset inside the outer file');
     assert.equal(nested.call, "os.system('echo hi')");
     assert.equal(nested.details?.embedded, `pickle.loads payload at offset ${L.at(4)}`);
@@ -243,7 +297,10 @@ describe('nested payloads', () => {
   it('a payload nested through runPickleStreams is left for the format scanner (judge.nested)', async () => {
     const L = layout(proto(4), sg('pickle', 'loads'), binbytes(inner), tuple1(), reduce(), stop());
     const { findings, outcome } = await runStreams(L.buf);
-    assert.deepEqual(findings.map((f) => [f.rule, f.operator]), [['pickle/unsafe-global', 'loads']]);
+    assert.deepEqual(
+      findings.map((f) => [f.rule, f.operator]),
+      [['pickle/unsafe-global', 'loads']],
+    );
     assert.equal(outcome.judge.nested.length, 1);
     assert.deepEqual(outcome.judge.nested[0].span, { offset: L.at(2) + 5, length: inner.length });
     assert.equal(outcome.judge.nested[0].loader, 'pickle.loads');
@@ -304,8 +361,17 @@ describe('unknown globals are graded by use', () => {
 describe('static getattr', () => {
   it('getattr(<GLOBAL pathlib os>, "system")("echo hi") is os.system CRITICAL', async () => {
     const L = layout(
-      global('builtins', 'getattr'), mark(), global('pathlib', 'os'), string('system'), tuple(), reduce(),
-      mark(), string('echo hi'), tuple(), reduce(), stop(),
+      global('builtins', 'getattr'),
+      mark(),
+      global('pathlib', 'os'),
+      string('system'),
+      tuple(),
+      reduce(),
+      mark(),
+      string('echo hi'),
+      tuple(),
+      reduce(),
+      stop(),
     );
     const r = await scanned(L.buf);
     // One finding for the gadget, at the lookup, showing the call that would run.
@@ -320,8 +386,16 @@ describe('static getattr', () => {
 
   it('getattr(<module global codecs.builtins>, "eval")("1+1") is builtins.eval CRITICAL', async () => {
     const L = layout(
-      proto(4), sg('builtins', 'getattr'), sg('codecs', 'builtins'), shortUnicode('eval'), tuple2(), reduce(),
-      shortUnicode('1+1'), tuple1(), reduce(), stop(),
+      proto(4),
+      sg('builtins', 'getattr'),
+      sg('codecs', 'builtins'),
+      shortUnicode('eval'),
+      tuple2(),
+      reduce(),
+      shortUnicode('1+1'),
+      tuple1(),
+      reduce(),
+      stop(),
     );
     const r = await scanned(L.buf);
     assert.deepEqual(pinsOf(r.issues), [
@@ -331,7 +405,17 @@ describe('static getattr', () => {
   });
 
   it('getattr with a computed attribute name is builtins.getattr CRITICAL', async () => {
-    const L = layout(proto(4), sg('builtins', 'getattr'), sg('pathlib', 'os'), sg('mylib', 'name'), emptyTuple(), reduce(), tuple2(), reduce(), stop());
+    const L = layout(
+      proto(4),
+      sg('builtins', 'getattr'),
+      sg('pathlib', 'os'),
+      sg('mylib', 'name'),
+      emptyTuple(),
+      reduce(),
+      tuple2(),
+      reduce(),
+      stop(),
+    );
     const r = await scanned(L.buf);
     assert.deepEqual(pinsOf(r.issues), [
       P('pickle/unknown-global', 'LOW', 'pathlib', 'os', L.last(2)),
@@ -347,10 +431,24 @@ describe('static getattr', () => {
 
   it('getattr(X, "missing", builtins.setattr)(target, name, value) calls setattr: CRITICAL', async () => {
     const L = layout(
-      proto(4), sg('builtins', 'getattr'), sg('collections', 'OrderedDict'), shortUnicode('missing'), sg('builtins', 'setattr'), tuple3(), reduce(),
-      sg('mylib', 'Target'), shortUnicode('attr'), sg('mylib', 'evil'), tuple3(), reduce(), stop(),
+      proto(4),
+      sg('builtins', 'getattr'),
+      sg('collections', 'OrderedDict'),
+      shortUnicode('missing'),
+      sg('builtins', 'setattr'),
+      tuple3(),
+      reduce(),
+      sg('mylib', 'Target'),
+      shortUnicode('attr'),
+      sg('mylib', 'evil'),
+      tuple3(),
+      reduce(),
+      stop(),
     );
     const r = await scanned(L.buf);
-    assert.ok(r.issues.some((i) => i.severity === 'CRITICAL'), JSON.stringify(r.issues.map(pin)));
+    assert.ok(
+      r.issues.some((i) => i.severity === 'CRITICAL'),
+      JSON.stringify(r.issues.map(pin)),
+    );
   });
 });

@@ -28,24 +28,28 @@ Exit codes: 0 clean, 1 issues found, 2 scan errors, 3 nothing scanned, 4 usage e
 
 const FORMATS = new Set(['console', 'json']);
 
+function parseOptions(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      path: { type: 'string', short: 'p', multiple: true },
+      'reporting-format': { type: 'string', short: 'r' },
+      'output-file': { type: 'string', short: 'o' },
+      'show-skipped': { type: 'boolean' },
+      version: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
 /** Parses modelscan's flags (node:util, no dependency); `scan` is the default command. */
 export function parseCli(argv: string[]): CliArgs {
   const args = argv[0] === 'scan' ? argv.slice(1) : argv;
-  let parsed;
+  let parsed: ReturnType<typeof parseOptions>;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        path: { type: 'string', short: 'p', multiple: true },
-        'reporting-format': { type: 'string', short: 'r' },
-        'output-file': { type: 'string', short: 'o' },
-        'show-skipped': { type: 'boolean' },
-        version: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseOptions(args);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

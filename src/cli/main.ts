@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
-import { scan } from '../scan/scan.js';
 import { toConsoleReport } from '../report/console.js';
 import { toJsonReport } from '../report/json.js';
+import { scan } from '../scan/scan.js';
 import { VERSION } from '../version.js';
-import { HELP, parseCli, UsageError, type CliArgs } from './args.js';
+import { type CliArgs, HELP, parseCli, UsageError } from './args.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 async function main(argv: string[]): Promise<number> {

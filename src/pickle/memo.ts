@@ -149,7 +149,8 @@ export class Memo {
     // stack's own tuples alive would teach V8 that every tuple is long-lived (allocation-site
     // pretenuring): all later tuples would then be born in the old generation and the heap
     // would grow with the file instead of staying flat.
-    if (v.t === 'container' && v.kind === 'tuple') return { t: 'container', kind: 'tuple', items: v.items.slice(), count: v.count, plain: v.plain };
+    if (v.t === 'container' && v.kind === 'tuple')
+      return { t: 'container', kind: 'tuple', items: v.items.slice(), count: v.count, plain: v.plain };
     return v;
   }
 }

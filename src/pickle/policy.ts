@@ -1,9 +1,18 @@
-import { maxSeverity, type Finding, type Severity } from '../scan/findings.js';
-import { ALLOW, CODE_BUILDERS, DANGEROUS_CODE_NAMES, DANGEROUS_DUNDERS, DENY, LOADERS, REFLECTIVE, type DenyRule } from './policy-tables.js';
+import { type Finding, maxSeverity, type Severity } from '../scan/findings.js';
+import {
+  ALLOW,
+  CODE_BUILDERS,
+  DANGEROUS_CODE_NAMES,
+  DANGEROUS_DUNDERS,
+  DENY,
+  type DenyRule,
+  LOADERS,
+  REFLECTIVE,
+} from './policy-tables.js';
 import { renderCall, renderValue } from './render.js';
 import { dottedReadings } from './resolve.js';
+import { isObj, type PyBytes, type PyCall, type PyGlobal, type PyPersistent, type PyValue, rootGlobal, strOf } from './values.js';
 import type { PickleEvents } from './vm.js';
-import { isObj, rootGlobal, strOf, type PyBytes, type PyCall, type PyGlobal, type PyPersistent, type PyValue } from './values.js';
 
 export interface Policy {
   deny: readonly DenyRule[];
@@ -42,7 +51,7 @@ export function classify(policy: Policy, module: string, name: string): Verdict 
   let worst: Verdict | undefined;
   for (const r of dottedReadings(module, name)) {
     const rule = denyMatch(policy, r.module, r.name);
-    if (rule && (!worst || worst.tier !== 'deny' || maxSeverity(worst.rule.severity, rule.severity) === rule.severity)) {
+    if (rule && (worst?.tier !== 'deny' || maxSeverity(worst.rule.severity, rule.severity) === rule.severity)) {
       worst = { tier: 'deny', rule, module: r.module, name: r.name };
     }
   }
@@ -158,25 +167,31 @@ export class PickleJudge implements PickleEvents {
     }
     const dunder = g.name.split('.').find((part) => DANGEROUS_DUNDERS.has(part));
     if (dunder && v.tier !== 'allow') {
-      this.add({
-        severity: 'HIGH',
-        rule: 'pickle/dunder-global',
-        description: `Global ${shown} reaches the interpreter internal '${dunder}'`,
-        module: g.rawModule,
-        operator: g.rawName,
-        offset: g.offset,
-        scanner: SCANNER,
-      }, `dunder:${key}`);
+      this.add(
+        {
+          severity: 'HIGH',
+          rule: 'pickle/dunder-global',
+          description: `Global ${shown} reaches the interpreter internal '${dunder}'`,
+          module: g.rawModule,
+          operator: g.rawName,
+          offset: g.offset,
+          scanner: SCANNER,
+        },
+        `dunder:${key}`,
+      );
     } else if (g.name.includes('.') && v.tier !== 'allow') {
-      this.add({
-        severity: 'MEDIUM',
-        rule: 'pickle/dotted-global',
-        description: `Global ${shown} walks a dotted attribute path; find_class follows it to another object`,
-        module: g.rawModule,
-        operator: g.rawName,
-        offset: g.offset,
-        scanner: SCANNER,
-      }, `dotted:${key}`);
+      this.add(
+        {
+          severity: 'MEDIUM',
+          rule: 'pickle/dotted-global',
+          description: `Global ${shown} walks a dotted attribute path; find_class follows it to another object`,
+          module: g.rawModule,
+          operator: g.rawName,
+          offset: g.offset,
+          scanner: SCANNER,
+        },
+        `dotted:${key}`,
+      );
     }
     if (v.tier === 'unknown' && !this.unknowns.has(key)) {
       this.unknowns.set(key, { g, severity: 'LOW', usage: 'imported', count: 0 });
@@ -213,16 +228,19 @@ export class PickleJudge implements PickleEvents {
       return;
     }
     if (!isObj(callee) || callee.t !== 'global') {
-      this.add({
-        severity: 'MEDIUM',
-        rule: 'pickle/call-of-opaque',
-        description: `${c.op} calls an object the scanner cannot identify (${renderValue(callee)})`,
-        module: '',
-        operator: '',
-        offset: c.offset,
-        call: renderCall(callee, c.args),
-        scanner: SCANNER,
-      }, `opaque-call:${c.offset}`);
+      this.add(
+        {
+          severity: 'MEDIUM',
+          rule: 'pickle/call-of-opaque',
+          description: `${c.op} calls an object the scanner cannot identify (${renderValue(callee)})`,
+          module: '',
+          operator: '',
+          offset: c.offset,
+          call: renderCall(callee, c.args),
+          scanner: SCANNER,
+        },
+        `opaque-call:${c.offset}`,
+      );
       return;
     }
     this.callGlobal(callee, callee.module, callee.name, c);
@@ -315,7 +333,14 @@ export class PickleJudge implements PickleEvents {
       else if (v.tier === 'unknown') {
         const vg: PyGlobal = { ...g, rawModule: target.module, rawName: target.name, module: target.module, name: target.name };
         const vk = `${target.module}.${target.name}`;
-        if (!this.unknowns.has(vk)) this.unknowns.set(vk, { g: vg, severity: 'MEDIUM', usage: 'reached through getattr', count: 0, call: renderCall(c.callee, c.args) });
+        if (!this.unknowns.has(vk))
+          this.unknowns.set(vk, {
+            g: vg,
+            severity: 'MEDIUM',
+            usage: 'reached through getattr',
+            count: 0,
+            call: renderCall(c.callee, c.args),
+          });
       }
       return;
     }
@@ -475,15 +500,18 @@ export class PickleJudge implements PickleEvents {
   }
 
   onExt(code: number, offset: number): void {
-    this.add({
-      severity: 'MEDIUM',
-      rule: 'pickle/ext-opcode',
-      description: `EXT opcode loads object #${code} from the copyreg extension registry, which real models never use`,
-      module: 'copyreg',
-      operator: `extension ${code}`,
-      offset,
-      scanner: SCANNER,
-    }, `ext:${code}`);
+    this.add(
+      {
+        severity: 'MEDIUM',
+        rule: 'pickle/ext-opcode',
+        description: `EXT opcode loads object #${code} from the copyreg extension registry, which real models never use`,
+        module: 'copyreg',
+        operator: `extension ${code}`,
+        offset,
+        scanner: SCANNER,
+      },
+      `ext:${code}`,
+    );
   }
 
   onPersistent(p: PyPersistent): void {
@@ -492,7 +520,10 @@ export class PickleJudge implements PickleEvents {
   }
 
   onOddity(kind: string, message: string, offset: number): void {
-    this.add({ severity: 'LOW', rule: `pickle/${kind}`, description: message, module: '', operator: '', offset, scanner: SCANNER }, `odd:${kind}`);
+    this.add(
+      { severity: 'LOW', rule: `pickle/${kind}`, description: message, module: '', operator: '', offset, scanner: SCANNER },
+      `odd:${kind}`,
+    );
   }
 
   /** Reports the unknown globals collected during the stream; call once at its end. */
@@ -501,7 +532,16 @@ export class PickleJudge implements PickleEvents {
       if (r.state !== 'imported') continue;
       const v = classify(this.policy, r.g.module, r.g.name);
       if (v.tier === 'deny') this.denyFinding(r.g, v, undefined);
-      else this.add({ severity: 'CRITICAL', rule: 'pickle/unsafe-global', description: `${key} imported`, module: r.g.module, operator: r.g.name, offset: r.g.offset, scanner: SCANNER });
+      else
+        this.add({
+          severity: 'CRITICAL',
+          rule: 'pickle/unsafe-global',
+          description: `${key} imported`,
+          module: r.g.module,
+          operator: r.g.name,
+          offset: r.g.offset,
+          scanner: SCANNER,
+        });
     }
     this.reflective.clear();
     if (this.codeBearing) {
@@ -509,7 +549,8 @@ export class PickleJudge implements PickleEvents {
       this.add({
         severity: risky.length ? 'HIGH' : 'LOW',
         rule: 'pickle/code-by-value',
-        description: `The pickle carries Python code by value (${[...this.codeBearing.builders].join(', ')}); it runs when the model calls it` +
+        description:
+          `The pickle carries Python code by value (${[...this.codeBearing.builders].join(', ')}); it runs when the model calls it` +
           (risky.length ? `, and it references ${risky.slice(0, 8).join(', ')}` : ''),
         module: '',
         operator: '',

@@ -30,7 +30,7 @@ function pyBytes(b: Buffer): string {
 
 /** Python-like text of a value, bounded in length and depth, for reports. */
 export function renderValue(v: PyValue | undefined, depth = 0): string {
-  if (v === undefined) return "<missing>";
+  if (v === undefined) return '<missing>';
   const s = render(v, depth);
   return s.length > MAX_RENDER ? s.slice(0, MAX_RENDER) + '…' : s;
 }
@@ -63,7 +63,8 @@ function render(v: PyValue, depth: number): string {
       const more = v.count > (v.kind === 'dict' ? v.items.length >> 1 : v.items.length) ? ', …' : '';
       if (v.kind === 'dict') {
         const parts: string[] = [];
-        for (let i = 0; i + 1 < v.items.length; i += 2) parts.push(`${render(v.items[i], depth + 1)}: ${render(v.items[i + 1], depth + 1)}`);
+        for (let i = 0; i + 1 < v.items.length; i += 2)
+          parts.push(`${render(v.items[i], depth + 1)}: ${render(v.items[i + 1], depth + 1)}`);
         return `{${parts.join(', ')}${more}}`;
       }
       const inner = v.items.map((x) => render(x, depth + 1)).join(', ') + more;

@@ -1,10 +1,10 @@
-import type { ByteSource } from '../io/byte-source.js';
 import { WindowReader } from '../io/bounded-reader.js';
+import type { ByteSource } from '../io/byte-source.js';
 import type { Finding } from '../scan/findings.js';
-import { PickleJudge, SCANNER, type Policy, DEFAULT_POLICY } from './policy.js';
+import { DEFAULT_POLICY, PickleJudge, type Policy, SCANNER } from './policy.js';
 import { resolveGlobal } from './resolve.js';
-import { PickleMachine, type InlineHook, type Limits, type StreamResult } from './vm.js';
 import type { PyPersistent, PyValue } from './values.js';
+import { type InlineHook, type Limits, PickleMachine, type StreamResult } from './vm.js';
 
 export interface StreamsOptions {
   start?: number;
@@ -17,7 +17,12 @@ export interface StreamsOptions {
    * Called after each complete stream with its index and value; returns the
    * offset to continue from (to skip a container's raw data) or undefined.
    */
-  afterStream?: (index: number, value: PyValue | undefined, end: number, persistents: readonly PyPersistent[]) => Promise<number | undefined>;
+  afterStream?: (
+    index: number,
+    value: PyValue | undefined,
+    end: number,
+    persistents: readonly PyPersistent[],
+  ) => Promise<number | undefined>;
 }
 
 export interface StreamsOutcome {
@@ -55,7 +60,15 @@ export async function runPickleStreams(source: ByteSource, emit: (f: Finding) =>
 
   while (offset < source.size) {
     if (streams.length >= opts.maxStreams) {
-      emit({ severity: 'MEDIUM', rule: 'pickle/limit', description: `more than ${opts.maxStreams} pickles stacked in one file; the rest was not scanned`, module: '', operator: '', offset, scanner: SCANNER });
+      emit({
+        severity: 'MEDIUM',
+        rule: 'pickle/limit',
+        description: `more than ${opts.maxStreams} pickles stacked in one file; the rest was not scanned`,
+        module: '',
+        operator: '',
+        offset,
+        scanner: SCANNER,
+      });
       break;
     }
     reader.seek(offset);
@@ -68,7 +81,16 @@ export async function runPickleStreams(source: ByteSource, emit: (f: Finding) =>
         // Nothing was imported or called: a loader would have failed harmlessly.
         if (first && !pickleShaped(head, res)) isPickle = false;
         else if (first) malformed(res, 'Malformed pickle');
-        else emit({ severity: 'LOW', rule: 'pickle/trailing-data', description: `${source.size - offset} bytes after the last pickle do not parse as one (${res.error!.message})`, module: '', operator: '', offset, scanner: SCANNER });
+        else
+          emit({
+            severity: 'LOW',
+            rule: 'pickle/trailing-data',
+            description: `${source.size - offset} bytes after the last pickle do not parse as one (${res.error!.message})`,
+            module: '',
+            operator: '',
+            offset,
+            scanner: SCANNER,
+          });
       } else {
         malformed(res, first ? 'Malformed pickle' : `Malformed pickle #${streams.length + 1} in the stream`);
       }

@@ -42,7 +42,16 @@ export function parsePyFloat(text: string): number {
 }
 
 const SIMPLE_ESCAPES: Record<number, number> = {
-  0x5c: 0x5c, 0x27: 0x27, 0x22: 0x22, 0x61: 7, 0x62: 8, 0x66: 12, 0x6e: 10, 0x72: 13, 0x74: 9, 0x76: 11,
+  92: 0x5c,
+  39: 0x27,
+  34: 0x22,
+  97: 7,
+  98: 8,
+  102: 12,
+  110: 10,
+  114: 13,
+  116: 9,
+  118: 11,
 };
 
 /**

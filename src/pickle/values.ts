@@ -95,7 +95,11 @@ export function isPlain(v: PyValue): boolean {
 
 export function newContainer(kind: ContainerKind, items: PyValue[]): PyContainer {
   let plain = true;
-  for (const it of items) if (!isPlain(it)) { plain = false; break; }
+  for (const it of items)
+    if (!isPlain(it)) {
+      plain = false;
+      break;
+    }
   const count = kind === 'dict' ? items.length >> 1 : items.length;
   if (items.length > MAX_RETAINED_ITEMS) items = items.slice(0, MAX_RETAINED_ITEMS);
   return { t: 'container', kind, items, count, plain };

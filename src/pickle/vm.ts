@@ -1,13 +1,13 @@
 import type { WindowReader } from '../io/bounded-reader.js';
 import { PickleError } from './errors.js';
 import { Memo } from './memo.js';
-import { Op, OPCODE_NAMES } from './opcodes.js';
+import { OPCODE_NAMES, Op } from './opcodes.js';
 import { decodeRawUnicodeEscape, decodeStringLiteral, parsePyFloat, parsePyInt, utf8Lenient, utf8Strict } from './text.js';
 import {
   containerAdd,
-  isPlain,
   containerSet,
   isObj,
+  isPlain,
   newContainer,
   type PyBytes,
   type PyCall,
@@ -55,10 +55,7 @@ export const DEFAULT_LIMITS: Limits = {
 };
 
 /** Bytes a container format writes inside the pickle stream after an object's BUILD (joblib arrays). */
-export type InlineData =
-  | { kind: 'bytes'; length: number; padded: boolean }
-  | { kind: 'pickle' }
-  | { kind: 'bad'; message: string };
+export type InlineData = { kind: 'bytes'; length: number; padded: boolean } | { kind: 'pickle' } | { kind: 'bad'; message: string };
 
 export type InlineHook = (target: PyValue) => InlineData | undefined;
 
@@ -77,7 +74,6 @@ export interface StreamResult {
   /** The value STOP returned. */
   value?: PyValue;
 }
-
 
 const NEED = 1;
 const STOP = 2;
@@ -260,309 +256,317 @@ export class PickleMachine {
     let opStart = pos;
     let ops = 0;
     try {
-    for (;;) {
-      opStart = pos;
-      if (pos >= end) {
-        r.pos = pos;
-        this.need = 1;
-        return NEED;
-      }
-      const op = buf[pos++];
-      const abs = base + opStart;
-      ops++;
-      switch (op) {
-        // ---- constants ----
-        case Op.NONE:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(null);
-          break;
-        case Op.NEWTRUE:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(true);
-          break;
-        case Op.NEWFALSE:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(false);
-          break;
-        case Op.BININT:
-          if (end - pos < 4) return this.rewind(opStart, 5);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(dv.getInt32(pos, true));
-          pos += 4;
-          break;
-        case Op.BININT1:
-          if (end - pos < 1) return this.rewind(opStart, 2);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(buf[pos++]);
-          break;
-        case Op.BININT2:
-          if (end - pos < 2) return this.rewind(opStart, 3);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(buf[pos] | (buf[pos + 1] << 8));
-          pos += 2;
-          break;
-        case Op.BINFLOAT:
-          if (end - pos < 8) return this.rewind(opStart, 9);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(dv.getFloat64(pos, false));
-          pos += 8;
-          break;
-        case Op.LONG1: {
-          if (end - pos < 1) return this.rewind(opStart, 2);
-          const n = buf[pos];
-          if (end - pos < 1 + n) return this.rewind(opStart, 2 + n);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(decodeLong(buf, pos + 1, n));
-          pos += 1 + n;
-          break;
-        }
-        case Op.SHORT_BINUNICODE: {
-          if (end - pos < 1) return this.rewind(opStart, 2);
-          const n = buf[pos];
-          if (end - pos < 1 + n) return this.rewind(opStart, 2 + n);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(shortText(buf, pos + 1, n));
-          pos += 1 + n;
-          break;
-        }
-        case Op.BINUNICODE:
-        case Op.BINUNICODE8: {
-          const hdr = op === Op.BINUNICODE ? 4 : 8;
-          if (end - pos < hdr) return this.rewind(opStart, 1 + hdr);
-          const n = hdr === 4 ? buf.readUInt32LE(pos) : readU64(buf, pos);
-          this.checkLength(n, abs + 1 + hdr, OPCODE_NAMES[op]!);
-          const keep = n <= this.limits.retainBytes ? n : this.retain(n);
-          if (end - pos < hdr + keep) return this.rewind(opStart, 1 + hdr + keep);
-          const text = utf8Lenient(buf, pos + hdr, pos + hdr + keep);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(keep === n ? text : { t: 'longstr', length: n, prefix: text });
-          pos = this.jump(pos + hdr, n);
-          if (pos < 0) return this.refill();
-          break;
-        }
-        case Op.SHORT_BINBYTES:
-        case Op.SHORT_BINSTRING: {
-          if (end - pos < 1) return this.rewind(opStart, 2);
-          const n = buf[pos];
-          if (end - pos < 1 + n) return this.rewind(opStart, 2 + n);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(this.bytesValue(op === Op.SHORT_BINBYTES ? 'bytes' : 'str8', buf, pos + 1, n, n, abs + 2));
-          pos += 1 + n;
-          break;
-        }
-        case Op.BINBYTES:
-        case Op.BINSTRING:
-        case Op.BINBYTES8:
-        case Op.BYTEARRAY8: {
-          const hdr = op === Op.BINBYTES8 || op === Op.BYTEARRAY8 ? 8 : 4;
-          if (end - pos < hdr) return this.rewind(opStart, 1 + hdr);
-          let n: number;
-          if (op === Op.BINSTRING) {
-            n = buf.readInt32LE(pos);
-            if (n < 0) throw new PickleError('BINSTRING pickle has negative byte count');
-          } else {
-            n = hdr === 4 ? buf.readUInt32LE(pos) : readU64(buf, pos);
-          }
-          this.checkLength(n, abs + 1 + hdr, OPCODE_NAMES[op]!);
-          const keep = n <= this.limits.retainBytes ? n : this.retain(n);
-          if (end - pos < hdr + keep) return this.rewind(opStart, 1 + hdr + keep);
-          const kind = op === Op.BYTEARRAY8 ? 'bytearray' : op === Op.BINSTRING ? 'str8' : 'bytes';
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(this.bytesValue(kind, buf, pos + hdr, keep, n, abs + 1 + hdr));
-          pos = this.jump(pos + hdr, n);
-          if (pos < 0) return this.refill();
-          break;
-        }
-
-        // ---- containers ----
-        case Op.EMPTY_TUPLE:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(newContainer('tuple', []));
-          break;
-        case Op.TUPLE1: {
-          const stack = this.stack;
-          if (stack.length - 1 < this.fence) throw new PickleError('unpickling stack underflow');
-          stack[stack.length - 1] = smallTuple([stack[stack.length - 1]]);
-          break;
-        }
-        case Op.TUPLE2: {
-          const stack = this.stack;
-          if (stack.length - 2 < this.fence) throw new PickleError('unpickling stack underflow');
-          const b = stack.pop() as PyValue;
-          stack[stack.length - 1] = smallTuple([stack[stack.length - 1], b]);
-          break;
-        }
-        case Op.TUPLE3: {
-          const stack = this.stack;
-          if (stack.length - 3 < this.fence) throw new PickleError('unpickling stack underflow');
-          const c = stack.pop() as PyValue;
-          const b = stack.pop() as PyValue;
-          stack[stack.length - 1] = smallTuple([stack[stack.length - 1], b, c]);
-          break;
-        }
-        case Op.TUPLE:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(newContainer('tuple', this.popMarkItems()));
-          break;
-        case Op.EMPTY_LIST:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(newContainer('list', []));
-          break;
-        case Op.EMPTY_DICT:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(newContainer('dict', []));
-          break;
-        case Op.APPEND: {
-          const v = this.pop();
-          this.addTo(this.stack.length - 1, [v], 'APPEND', abs);
-          break;
-        }
-        case Op.APPENDS: {
-          const m = this.popMark();
-          this.addTo(m - 1, this.stack.splice(m), 'APPENDS', abs);
-          break;
-        }
-        case Op.SETITEM: {
-          if (this.stack.length - 2 <= 0) throw new PickleError('unpickling stack underflow');
-          const v = this.pop();
-          const k = this.pop();
-          this.setItems(this.stack.length - 1, [k, v], 'SETITEM', abs);
-          break;
-        }
-        case Op.SETITEMS: {
-          const m = this.popMark();
-          const items = this.stack.splice(m);
-          if (items.length % 2) throw new PickleError('odd number of items for SETITEMS');
-          this.setItems(m - 1, items, 'SETITEMS', abs);
-          break;
-        }
-
-        // ---- stack and memo ----
-        case Op.MARK:
-          if (this.marks.length >= this.limits.maxMarks) {
-            throw new PickleError(`mark stack cap (${this.limits.maxMarks}) reached`, 'limit');
-          }
-          this.marks.push(this.stack.length);
-          this.fence = this.stack.length;
-          break;
-        case Op.MEMOIZE: {
-          const len = this.stack.length;
-          if (len <= this.fence) throw new PickleError('unpickling stack underflow');
-          if (!this.memo.put(this.memo.length, this.stack[len - 1])) this.memoPut(this.memo.length, this.stack[len - 1]);
-          break;
-        }
-        case Op.BINPUT:
-          if (end - pos < 1) return this.rewind(opStart, 2);
-          this.memoPut(buf[pos++], this.top());
-          break;
-        case Op.LONG_BINPUT:
-          if (end - pos < 4) return this.rewind(opStart, 5);
-          this.memoPut(buf.readUInt32LE(pos), this.top());
-          pos += 4;
-          break;
-        case Op.BINGET:
-          if (end - pos < 1) return this.rewind(opStart, 2);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(this.memoGet(buf[pos++]));
-          break;
-        case Op.LONG_BINGET:
-          if (end - pos < 4) return this.rewind(opStart, 5);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(this.memoGet(buf.readUInt32LE(pos)));
-          pos += 4;
-          break;
-
-        // ---- imports and calls ----
-        case Op.STACK_GLOBAL: {
-          const name = this.pop();
-          const module = this.pop();
-          if (typeof module === 'string' && typeof name === 'string') {
-            if (!MODULE_NAME.test(module)) throw new PickleError(`No module named '${module.slice(0, 80)}'`);
-            const g = this.makeGlobal(module, name, abs);
-            this.events.onImport(g, 'STACK_GLOBAL');
-            if (stack.length >= maxStack) this.stackCap();
-          stack.push(g);
-          } else if (isStrLike(module) && isStrLike(name)) {
-            // Computed, dropped-from-memo or overlong operands: the import is real but unknowable.
-            this.actions++;
-            this.events.onDynamicImport(module, name, abs);
-            if (stack.length >= maxStack) this.stackCap();
-          stack.push({ t: 'opaque', what: 'dynamically imported global' });
-          } else {
-            throw new PickleError('STACK_GLOBAL requires str');
-          }
-          break;
-        }
-        case Op.REDUCE: {
-          const args = this.pop();
-          const callee = this.top();
-          if (!mayBeTuple(args)) throw new PickleError('REDUCE argument is not a tuple');
-          this.stack[this.stack.length - 1] = this.call(callee, args, 'REDUCE', abs);
-          break;
-        }
-        case Op.NEWOBJ: {
-          const args = this.pop();
-          const cls = this.pop();
-          if (!mayBeTuple(args)) throw new PickleError('NEWOBJ expected an arg tuple.');
-          if (!isObj(cls)) throw new PickleError("NEWOBJ class argument isn't a type object");
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(this.call(cls, args, 'NEWOBJ', abs));
-          break;
-        }
-        case Op.BUILD: {
-          const state = this.pop();
-          const target = this.top();
-          this.actions++;
-          this.events.onBuild(target, state, abs);
-          if (isObj(target) && target.t === 'call') target.state = state;
-          const inline = this.inlineHook?.(target);
-          if (inline) {
-            this.stack[this.stack.length - 1] = { t: 'opaque', what: 'array read inline' };
-            this.inline = inline;
-            r.pos = pos;
-            return INLINE;
-          }
-          break;
-        }
-        case Op.BINPERSID: {
-          const pid = this.pop();
-          const p: PyPersistent = { t: 'persid', pid, offset: abs };
-          // Not an action: plain pickle.load refuses persistent ids, so they can't make a non-pickle dangerous.
-          this.events.onPersistent(p);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(p);
-          break;
-        }
-        case Op.FRAME: {
-          if (end - pos < 8) return this.rewind(opStart, 9);
-          const n = readU64(buf, pos);
-          pos += 8;
-          const frameStart = abs + 9;
-          if (n > r.source.size - frameStart) {
-            // _pickle.c stops here, but pickle.py's unframer reads what there is and goes on: so do we.
-            this.events.onOddity('frame-truncated', `FRAME announces ${n} bytes but only ${r.source.size - frameStart} remain (pickle.py still loads it)`, abs);
-          }
-          if (this.frameEnd > abs) {
-            this.events.onOddity('frame-overlap', 'FRAME begins before the previous frame ended (pickle.py rejects this; _pickle.c does not)', abs);
-          }
-          this.frameEnd = frameStart + n;
-          break;
-        }
-        case Op.STOP:
-          this.value = this.pop();
+      for (;;) {
+        opStart = pos;
+        if (pos >= end) {
           r.pos = pos;
-          return STOP;
+          this.need = 1;
+          return NEED;
+        }
+        const op = buf[pos++];
+        const abs = base + opStart;
+        ops++;
+        switch (op) {
+          // ---- constants ----
+          case Op.NONE:
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(null);
+            break;
+          case Op.NEWTRUE:
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(true);
+            break;
+          case Op.NEWFALSE:
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(false);
+            break;
+          case Op.BININT:
+            if (end - pos < 4) return this.rewind(opStart, 5);
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(dv.getInt32(pos, true));
+            pos += 4;
+            break;
+          case Op.BININT1:
+            if (end - pos < 1) return this.rewind(opStart, 2);
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(buf[pos++]);
+            break;
+          case Op.BININT2:
+            if (end - pos < 2) return this.rewind(opStart, 3);
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(buf[pos] | (buf[pos + 1] << 8));
+            pos += 2;
+            break;
+          case Op.BINFLOAT:
+            if (end - pos < 8) return this.rewind(opStart, 9);
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(dv.getFloat64(pos, false));
+            pos += 8;
+            break;
+          case Op.LONG1: {
+            if (end - pos < 1) return this.rewind(opStart, 2);
+            const n = buf[pos];
+            if (end - pos < 1 + n) return this.rewind(opStart, 2 + n);
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(decodeLong(buf, pos + 1, n));
+            pos += 1 + n;
+            break;
+          }
+          case Op.SHORT_BINUNICODE: {
+            if (end - pos < 1) return this.rewind(opStart, 2);
+            const n = buf[pos];
+            if (end - pos < 1 + n) return this.rewind(opStart, 2 + n);
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(shortText(buf, pos + 1, n));
+            pos += 1 + n;
+            break;
+          }
+          case Op.BINUNICODE:
+          case Op.BINUNICODE8: {
+            const hdr = op === Op.BINUNICODE ? 4 : 8;
+            if (end - pos < hdr) return this.rewind(opStart, 1 + hdr);
+            const n = hdr === 4 ? buf.readUInt32LE(pos) : readU64(buf, pos);
+            this.checkLength(n, abs + 1 + hdr, OPCODE_NAMES[op]!);
+            const keep = n <= this.limits.retainBytes ? n : this.retain(n);
+            if (end - pos < hdr + keep) return this.rewind(opStart, 1 + hdr + keep);
+            const text = utf8Lenient(buf, pos + hdr, pos + hdr + keep);
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(keep === n ? text : { t: 'longstr', length: n, prefix: text });
+            pos = this.jump(pos + hdr, n);
+            if (pos < 0) return this.refill();
+            break;
+          }
+          case Op.SHORT_BINBYTES:
+          case Op.SHORT_BINSTRING: {
+            if (end - pos < 1) return this.rewind(opStart, 2);
+            const n = buf[pos];
+            if (end - pos < 1 + n) return this.rewind(opStart, 2 + n);
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(this.bytesValue(op === Op.SHORT_BINBYTES ? 'bytes' : 'str8', buf, pos + 1, n, n, abs + 2));
+            pos += 1 + n;
+            break;
+          }
+          case Op.BINBYTES:
+          case Op.BINSTRING:
+          case Op.BINBYTES8:
+          case Op.BYTEARRAY8: {
+            const hdr = op === Op.BINBYTES8 || op === Op.BYTEARRAY8 ? 8 : 4;
+            if (end - pos < hdr) return this.rewind(opStart, 1 + hdr);
+            let n: number;
+            if (op === Op.BINSTRING) {
+              n = buf.readInt32LE(pos);
+              if (n < 0) throw new PickleError('BINSTRING pickle has negative byte count');
+            } else {
+              n = hdr === 4 ? buf.readUInt32LE(pos) : readU64(buf, pos);
+            }
+            this.checkLength(n, abs + 1 + hdr, OPCODE_NAMES[op]!);
+            const keep = n <= this.limits.retainBytes ? n : this.retain(n);
+            if (end - pos < hdr + keep) return this.rewind(opStart, 1 + hdr + keep);
+            const kind = op === Op.BYTEARRAY8 ? 'bytearray' : op === Op.BINSTRING ? 'str8' : 'bytes';
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(this.bytesValue(kind, buf, pos + hdr, keep, n, abs + 1 + hdr));
+            pos = this.jump(pos + hdr, n);
+            if (pos < 0) return this.refill();
+            break;
+          }
 
-        default: {
-          // Everything rare lives in cold(): the hot loop stays small, so it compiles fast and
-          // first-time rare opcodes don't send it back to the interpreter.
-          const next = this.cold(op, buf, end, pos, opStart, abs);
-          if (next < 0) return -next;
-          pos = next;
-          break;
+          // ---- containers ----
+          case Op.EMPTY_TUPLE:
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(newContainer('tuple', []));
+            break;
+          case Op.TUPLE1: {
+            const stack = this.stack;
+            if (stack.length - 1 < this.fence) throw new PickleError('unpickling stack underflow');
+            stack[stack.length - 1] = smallTuple([stack[stack.length - 1]]);
+            break;
+          }
+          case Op.TUPLE2: {
+            const stack = this.stack;
+            if (stack.length - 2 < this.fence) throw new PickleError('unpickling stack underflow');
+            const b = stack.pop() as PyValue;
+            stack[stack.length - 1] = smallTuple([stack[stack.length - 1], b]);
+            break;
+          }
+          case Op.TUPLE3: {
+            const stack = this.stack;
+            if (stack.length - 3 < this.fence) throw new PickleError('unpickling stack underflow');
+            const c = stack.pop() as PyValue;
+            const b = stack.pop() as PyValue;
+            stack[stack.length - 1] = smallTuple([stack[stack.length - 1], b, c]);
+            break;
+          }
+          case Op.TUPLE:
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(newContainer('tuple', this.popMarkItems()));
+            break;
+          case Op.EMPTY_LIST:
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(newContainer('list', []));
+            break;
+          case Op.EMPTY_DICT:
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(newContainer('dict', []));
+            break;
+          case Op.APPEND: {
+            const v = this.pop();
+            this.addTo(this.stack.length - 1, [v], 'APPEND', abs);
+            break;
+          }
+          case Op.APPENDS: {
+            const m = this.popMark();
+            this.addTo(m - 1, this.stack.splice(m), 'APPENDS', abs);
+            break;
+          }
+          case Op.SETITEM: {
+            if (this.stack.length - 2 <= 0) throw new PickleError('unpickling stack underflow');
+            const v = this.pop();
+            const k = this.pop();
+            this.setItems(this.stack.length - 1, [k, v], 'SETITEM', abs);
+            break;
+          }
+          case Op.SETITEMS: {
+            const m = this.popMark();
+            const items = this.stack.splice(m);
+            if (items.length % 2) throw new PickleError('odd number of items for SETITEMS');
+            this.setItems(m - 1, items, 'SETITEMS', abs);
+            break;
+          }
+
+          // ---- stack and memo ----
+          case Op.MARK:
+            if (this.marks.length >= this.limits.maxMarks) {
+              throw new PickleError(`mark stack cap (${this.limits.maxMarks}) reached`, 'limit');
+            }
+            this.marks.push(this.stack.length);
+            this.fence = this.stack.length;
+            break;
+          case Op.MEMOIZE: {
+            const len = this.stack.length;
+            if (len <= this.fence) throw new PickleError('unpickling stack underflow');
+            if (!this.memo.put(this.memo.length, this.stack[len - 1])) this.memoPut(this.memo.length, this.stack[len - 1]);
+            break;
+          }
+          case Op.BINPUT:
+            if (end - pos < 1) return this.rewind(opStart, 2);
+            this.memoPut(buf[pos++], this.top());
+            break;
+          case Op.LONG_BINPUT:
+            if (end - pos < 4) return this.rewind(opStart, 5);
+            this.memoPut(buf.readUInt32LE(pos), this.top());
+            pos += 4;
+            break;
+          case Op.BINGET:
+            if (end - pos < 1) return this.rewind(opStart, 2);
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(this.memoGet(buf[pos++]));
+            break;
+          case Op.LONG_BINGET:
+            if (end - pos < 4) return this.rewind(opStart, 5);
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(this.memoGet(buf.readUInt32LE(pos)));
+            pos += 4;
+            break;
+
+          // ---- imports and calls ----
+          case Op.STACK_GLOBAL: {
+            const name = this.pop();
+            const module = this.pop();
+            if (typeof module === 'string' && typeof name === 'string') {
+              if (!MODULE_NAME.test(module)) throw new PickleError(`No module named '${module.slice(0, 80)}'`);
+              const g = this.makeGlobal(module, name, abs);
+              this.events.onImport(g, 'STACK_GLOBAL');
+              if (stack.length >= maxStack) this.stackCap();
+              stack.push(g);
+            } else if (isStrLike(module) && isStrLike(name)) {
+              // Computed, dropped-from-memo or overlong operands: the import is real but unknowable.
+              this.actions++;
+              this.events.onDynamicImport(module, name, abs);
+              if (stack.length >= maxStack) this.stackCap();
+              stack.push({ t: 'opaque', what: 'dynamically imported global' });
+            } else {
+              throw new PickleError('STACK_GLOBAL requires str');
+            }
+            break;
+          }
+          case Op.REDUCE: {
+            const args = this.pop();
+            const callee = this.top();
+            if (!mayBeTuple(args)) throw new PickleError('REDUCE argument is not a tuple');
+            this.stack[this.stack.length - 1] = this.call(callee, args, 'REDUCE', abs);
+            break;
+          }
+          case Op.NEWOBJ: {
+            const args = this.pop();
+            const cls = this.pop();
+            if (!mayBeTuple(args)) throw new PickleError('NEWOBJ expected an arg tuple.');
+            if (!isObj(cls)) throw new PickleError("NEWOBJ class argument isn't a type object");
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(this.call(cls, args, 'NEWOBJ', abs));
+            break;
+          }
+          case Op.BUILD: {
+            const state = this.pop();
+            const target = this.top();
+            this.actions++;
+            this.events.onBuild(target, state, abs);
+            if (isObj(target) && target.t === 'call') target.state = state;
+            const inline = this.inlineHook?.(target);
+            if (inline) {
+              this.stack[this.stack.length - 1] = { t: 'opaque', what: 'array read inline' };
+              this.inline = inline;
+              r.pos = pos;
+              return INLINE;
+            }
+            break;
+          }
+          case Op.BINPERSID: {
+            const pid = this.pop();
+            const p: PyPersistent = { t: 'persid', pid, offset: abs };
+            // Not an action: plain pickle.load refuses persistent ids, so they can't make a non-pickle dangerous.
+            this.events.onPersistent(p);
+            if (stack.length >= maxStack) this.stackCap();
+            stack.push(p);
+            break;
+          }
+          case Op.FRAME: {
+            if (end - pos < 8) return this.rewind(opStart, 9);
+            const n = readU64(buf, pos);
+            pos += 8;
+            const frameStart = abs + 9;
+            if (n > r.source.size - frameStart) {
+              // _pickle.c stops here, but pickle.py's unframer reads what there is and goes on: so do we.
+              this.events.onOddity(
+                'frame-truncated',
+                `FRAME announces ${n} bytes but only ${r.source.size - frameStart} remain (pickle.py still loads it)`,
+                abs,
+              );
+            }
+            if (this.frameEnd > abs) {
+              this.events.onOddity(
+                'frame-overlap',
+                'FRAME begins before the previous frame ended (pickle.py rejects this; _pickle.c does not)',
+                abs,
+              );
+            }
+            this.frameEnd = frameStart + n;
+            break;
+          }
+          case Op.STOP:
+            this.value = this.pop();
+            r.pos = pos;
+            return STOP;
+
+          default: {
+            // Everything rare lives in cold(): the hot loop stays small, so it compiles fast and
+            // first-time rare opcodes don't send it back to the interpreter.
+            const next = this.cold(op, buf, end, pos, opStart, abs);
+            if (next < 0) return -next;
+            pos = next;
+            break;
+          }
         }
       }
-    }
     } catch (err) {
       // Recorded only on failure: the hot loop touches as few fields as it can.
       this.opAt = base + opStart;
@@ -581,166 +585,167 @@ export class PickleMachine {
     const stack = this.stack;
     const maxStack = this.limits.maxStack;
     switch (op) {
-        case Op.LONG4: {
-          if (end - pos < 4) return -this.rewind(opStart, 5);
-          const n = buf.readInt32LE(pos);
-          if (n < 0) throw new PickleError('LONG pickle has negative byte count');
-          if (n > r.source.size - (abs + 5)) throw new PickleError(`LONG4 declares ${n} bytes past the end of the data`, 'truncated');
-          if (n <= 64) {
-            if (end - pos < 4 + n) return -this.rewind(opStart, 5 + n);
-            if (stack.length >= maxStack) this.stackCap();
+      case Op.LONG4: {
+        if (end - pos < 4) return -this.rewind(opStart, 5);
+        const n = buf.readInt32LE(pos);
+        if (n < 0) throw new PickleError('LONG pickle has negative byte count');
+        if (n > r.source.size - (abs + 5)) throw new PickleError(`LONG4 declares ${n} bytes past the end of the data`, 'truncated');
+        if (n <= 64) {
+          if (end - pos < 4 + n) return -this.rewind(opStart, 5 + n);
+          if (stack.length >= maxStack) this.stackCap();
           stack.push(decodeLong(buf, pos + 4, n));
-            pos += 4 + n;
-          } else {
-            // A huge integer matters to nobody but the allocator: keep its size only.
-            if (stack.length >= maxStack) this.stackCap();
+          pos += 4 + n;
+        } else {
+          // A huge integer matters to nobody but the allocator: keep its size only.
+          if (stack.length >= maxStack) this.stackCap();
           stack.push({ t: 'opaque', what: `int of ${n} bytes` });
-            pos = this.jump(pos + 4, n);
+          pos = this.jump(pos + 4, n);
           if (pos < 0) return -this.refill();
-          }
-          return pos;
         }
+        return pos;
+      }
 
-        // ---- strings and bytes ----
-        case Op.LIST:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(newContainer('list', this.popMarkItems()));
-          return pos;
-        case Op.DICT: {
-          const items = this.popMarkItems();
-          if (items.length % 2) throw new PickleError('odd number of items for DICT');
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(newContainer('dict', items));
-          return pos;
+      // ---- strings and bytes ----
+      case Op.LIST:
+        if (stack.length >= maxStack) this.stackCap();
+        stack.push(newContainer('list', this.popMarkItems()));
+        return pos;
+      case Op.DICT: {
+        const items = this.popMarkItems();
+        if (items.length % 2) throw new PickleError('odd number of items for DICT');
+        if (stack.length >= maxStack) this.stackCap();
+        stack.push(newContainer('dict', items));
+        return pos;
+      }
+      case Op.EMPTY_SET:
+        if (stack.length >= maxStack) this.stackCap();
+        stack.push(newContainer('set', []));
+        return pos;
+      case Op.FROZENSET:
+        if (stack.length >= maxStack) this.stackCap();
+        stack.push(newContainer('frozenset', this.popMarkItems()));
+        return pos;
+      case Op.ADDITEMS: {
+        const m = this.popMark();
+        this.addTo(m - 1, this.stack.splice(m), 'ADDITEMS', abs);
+        return pos;
+      }
+      case Op.POP:
+        if (this.marks.length && this.marks[this.marks.length - 1] === this.stack.length) this.popMark();
+        else this.pop();
+        return pos;
+      case Op.POP_MARK:
+        this.stack.length = this.popMark();
+        return pos;
+      case Op.DUP:
+        if (stack.length >= maxStack) this.stackCap();
+        stack.push(this.top());
+        return pos;
+      case Op.NEWOBJ_EX: {
+        const kwargs = this.pop();
+        const args = this.pop();
+        const cls = this.pop();
+        if (!mayBeTuple(args)) throw new PickleError('NEWOBJ_EX args argument must be a tuple');
+        if (isObj(kwargs) ? kwargs.t === 'container' && kwargs.kind !== 'dict' : true) {
+          throw new PickleError('NEWOBJ_EX kwargs argument must be a dict');
         }
-        case Op.EMPTY_SET:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(newContainer('set', []));
-          return pos;
-        case Op.FROZENSET:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(newContainer('frozenset', this.popMarkItems()));
-          return pos;
-        case Op.ADDITEMS: {
-          const m = this.popMark();
-          this.addTo(m - 1, this.stack.splice(m), 'ADDITEMS', abs);
-          return pos;
-        }
-        case Op.POP:
-          if (this.marks.length && this.marks[this.marks.length - 1] === this.stack.length) this.popMark();
-          else this.pop();
-          return pos;
-        case Op.POP_MARK:
-          this.stack.length = this.popMark();
-          return pos;
-        case Op.DUP:
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(this.top());
-          return pos;
-        case Op.NEWOBJ_EX: {
-          const kwargs = this.pop();
-          const args = this.pop();
-          const cls = this.pop();
-          if (!mayBeTuple(args)) throw new PickleError('NEWOBJ_EX args argument must be a tuple');
-          if (isObj(kwargs) ? kwargs.t === 'container' && kwargs.kind !== 'dict' : true) {
-            throw new PickleError('NEWOBJ_EX kwargs argument must be a dict');
-          }
-          if (!isObj(cls)) throw new PickleError("NEWOBJ_EX class argument isn't a type object");
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(this.call(cls, args, 'NEWOBJ_EX', abs));
-          return pos;
-        }
-        case Op.OBJ: {
-          const items = this.popMarkItems();
-          if (items.length < 1) throw new PickleError('unpickling stack underflow');
-          const cls = items[0];
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(this.call(cls, newContainer('tuple', items.slice(1)), 'OBJ', abs));
-          return pos;
-        }
-        case Op.EXT1:
-        case Op.EXT2:
-        case Op.EXT4: {
-          const n = op === Op.EXT1 ? 1 : op === Op.EXT2 ? 2 : 4;
-          if (end - pos < n) return -this.rewind(opStart, 1 + n);
-          const code = n === 1 ? buf[pos] : n === 2 ? buf.readUInt16LE(pos) : buf.readInt32LE(pos);
-          pos += n;
-          if (code <= 0) throw new PickleError('EXT specifies code <= 0');
-          this.actions++;
-          this.events.onExt(code, abs);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push({ t: 'opaque', what: `extension registry object #${code}` });
-          return pos;
-        }
-        case Op.NEXT_BUFFER:
-          this.events.onOddity('out-of-band-buffer', 'NEXT_BUFFER: refers to an out-of-band buffer (protocol 5)', abs);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push({ t: 'opaque', what: 'out-of-band buffer' });
-          return pos;
-        case Op.READONLY_BUFFER:
-          this.top();
-          return pos;
+        if (!isObj(cls)) throw new PickleError("NEWOBJ_EX class argument isn't a type object");
+        if (stack.length >= maxStack) this.stackCap();
+        stack.push(this.call(cls, args, 'NEWOBJ_EX', abs));
+        return pos;
+      }
+      case Op.OBJ: {
+        const items = this.popMarkItems();
+        if (items.length < 1) throw new PickleError('unpickling stack underflow');
+        const cls = items[0];
+        if (stack.length >= maxStack) this.stackCap();
+        stack.push(this.call(cls, newContainer('tuple', items.slice(1)), 'OBJ', abs));
+        return pos;
+      }
+      case Op.EXT1:
+      case Op.EXT2:
+      case Op.EXT4: {
+        const n = op === Op.EXT1 ? 1 : op === Op.EXT2 ? 2 : 4;
+        if (end - pos < n) return -this.rewind(opStart, 1 + n);
+        const code = n === 1 ? buf[pos] : n === 2 ? buf.readUInt16LE(pos) : buf.readInt32LE(pos);
+        pos += n;
+        if (code <= 0) throw new PickleError('EXT specifies code <= 0');
+        this.actions++;
+        this.events.onExt(code, abs);
+        if (stack.length >= maxStack) this.stackCap();
+        stack.push({ t: 'opaque', what: `extension registry object #${code}` });
+        return pos;
+      }
+      case Op.NEXT_BUFFER:
+        this.events.onOddity('out-of-band-buffer', 'NEXT_BUFFER: refers to an out-of-band buffer (protocol 5)', abs);
+        if (stack.length >= maxStack) this.stackCap();
+        stack.push({ t: 'opaque', what: 'out-of-band buffer' });
+        return pos;
+      case Op.READONLY_BUFFER:
+        this.top();
+        return pos;
 
-        // ---- framing and protocol ----
-        case Op.PROTO: {
-          if (end - pos < 1) return -this.rewind(opStart, 2);
-          const v = buf[pos++];
-          if (v > 5) throw new PickleError(`unsupported pickle protocol: ${v}`);
-          if (this.protoSeen++ > 0) {
-            this.events.onOddity('repeated-proto', `PROTO ${v} again inside one pickle (real picklers write it once)`, abs);
-          } else if (opStart !== r.pos && abs !== this.start) {
-            this.events.onOddity('late-proto', 'PROTO is not the first opcode', abs);
-          }
-          this.protocol = v;
-          return pos;
+      // ---- framing and protocol ----
+      case Op.PROTO: {
+        if (end - pos < 1) return -this.rewind(opStart, 2);
+        const v = buf[pos++];
+        if (v > 5) throw new PickleError(`unsupported pickle protocol: ${v}`);
+        if (this.protoSeen++ > 0) {
+          this.events.onOddity('repeated-proto', `PROTO ${v} again inside one pickle (real picklers write it once)`, abs);
+        } else if (opStart !== r.pos && abs !== this.start) {
+          this.events.onOddity('late-proto', 'PROTO is not the first opcode', abs);
         }
-        case Op.INT:
-        case Op.LONG:
-        case Op.FLOAT:
-        case Op.STRING:
-        case Op.UNICODE:
-        case Op.GET:
-        case Op.PUT:
-        case Op.PERSID: {
-          const nl = findNewline(buf, pos, end);
-          if (nl < 0) return -this.needLine(opStart, pos, end, op);
-          this.textOp(op, buf, pos, nl, abs);
-          pos = nl + 1;
-          return pos;
+        this.protocol = v;
+        return pos;
+      }
+      case Op.INT:
+      case Op.LONG:
+      case Op.FLOAT:
+      case Op.STRING:
+      case Op.UNICODE:
+      case Op.GET:
+      case Op.PUT:
+      case Op.PERSID: {
+        const nl = findNewline(buf, pos, end);
+        if (nl < 0) return -this.needLine(opStart, pos, end, op);
+        this.textOp(op, buf, pos, nl, abs);
+        pos = nl + 1;
+        return pos;
+      }
+      case Op.GLOBAL:
+      case Op.INST: {
+        const nl1 = findNewline(buf, pos, end);
+        const nl2 = nl1 < 0 ? -1 : findNewline(buf, nl1 + 1, end);
+        if (nl2 < 0) {
+          if (end - opStart >= this.limits.maxLine)
+            throw new PickleError(`${OPCODE_NAMES[op]} line longer than ${this.limits.maxLine} bytes`);
+          return -this.rewind(opStart, end - opStart + 1);
         }
-        case Op.GLOBAL:
-        case Op.INST: {
-          const nl1 = findNewline(buf, pos, end);
-          const nl2 = nl1 < 0 ? -1 : findNewline(buf, nl1 + 1, end);
-          if (nl2 < 0) {
-            if (end - opStart >= this.limits.maxLine) throw new PickleError(`${OPCODE_NAMES[op]} line longer than ${this.limits.maxLine} bytes`);
-            return -this.rewind(opStart, end - opStart + 1);
-          }
-          const module = utf8Strict(buf, pos, nl1);
-          const name = utf8Strict(buf, nl1 + 1, nl2);
-          if (module === undefined || name === undefined) throw new PickleError(`${OPCODE_NAMES[op]} names are not valid UTF-8`);
-          // CPython's import fails on anything that isn't a dotted identifier: nothing runs.
-          if (!MODULE_NAME.test(module)) throw new PickleError(`No module named '${module.slice(0, 80)}'`);
-          pos = nl2 + 1;
-          const g = this.makeGlobal(module, name, abs);
-          if (op === Op.GLOBAL) {
-            this.events.onImport(g, 'GLOBAL');
-            if (stack.length >= maxStack) this.stackCap();
+        const module = utf8Strict(buf, pos, nl1);
+        const name = utf8Strict(buf, nl1 + 1, nl2);
+        if (module === undefined || name === undefined) throw new PickleError(`${OPCODE_NAMES[op]} names are not valid UTF-8`);
+        // CPython's import fails on anything that isn't a dotted identifier: nothing runs.
+        if (!MODULE_NAME.test(module)) throw new PickleError(`No module named '${module.slice(0, 80)}'`);
+        pos = nl2 + 1;
+        const g = this.makeGlobal(module, name, abs);
+        if (op === Op.GLOBAL) {
+          this.events.onImport(g, 'GLOBAL');
+          if (stack.length >= maxStack) this.stackCap();
           stack.push(g);
-          } else {
-            // INST imports, then instantiates with the marked items as arguments.
-            this.events.onImport(g, 'INST');
-            const args = this.popMarkItems();
-            if (stack.length >= maxStack) this.stackCap();
+        } else {
+          // INST imports, then instantiates with the marked items as arguments.
+          this.events.onImport(g, 'INST');
+          const args = this.popMarkItems();
+          if (stack.length >= maxStack) this.stackCap();
           stack.push(this.call(g, newContainer('tuple', args), 'INST', abs));
-          }
-          return pos;
         }
+        return pos;
+      }
 
-        default:
-          throw new PickleError(
-            `invalid load key, '${op >= 0x20 && op < 0x7f ? String.fromCharCode(op) : '\\x' + op.toString(16).padStart(2, '0')}'`,
-          );
+      default:
+        throw new PickleError(
+          `invalid load key, '${op >= 0x20 && op < 0x7f ? String.fromCharCode(op) : '\\x' + op.toString(16).padStart(2, '0')}'`,
+        );
     }
   }
 
@@ -911,7 +916,8 @@ export class PickleMachine {
     let kept = 0;
     let total = 0;
     for (;;) {
-      if (r.pos >= r.end && !(await r.ensure(1))) throw new PickleError(`pickle data was truncated inside ${OPCODE_NAMES[op]}`, 'truncated');
+      if (r.pos >= r.end && !(await r.ensure(1)))
+        throw new PickleError(`pickle data was truncated inside ${OPCODE_NAMES[op]}`, 'truncated');
       const nl = findNewline(r.buf, r.pos, r.end);
       const stop = nl < 0 ? r.end : nl;
       if (kept < keep) {
@@ -960,7 +966,10 @@ function smallTuple(items: PyValue[]): PyContainer {
   let plain = true;
   for (let i = 0; i < items.length; i++) {
     const v = items[i];
-    if (typeof v === 'object' && v !== null && !isPlain(v)) { plain = false; break; }
+    if (typeof v === 'object' && v !== null && !isPlain(v)) {
+      plain = false;
+      break;
+    }
   }
   return { t: 'container', kind: 'tuple', items, count: items.length, plain };
 }
@@ -1012,23 +1021,139 @@ function shortText(buf: Buffer, p: number, n: number): string {
 
 function asciiText(buf: Buffer, p: number, n: number): string {
   switch (n) {
-    case 0: return '';
-    case 1: return String.fromCharCode(buf[p]);
-    case 2: return String.fromCharCode(buf[p], buf[p + 1]);
-    case 3: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2]);
-    case 4: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3]);
-    case 5: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4]);
-    case 6: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5]);
-    case 7: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6]);
-    case 8: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7]);
-    case 9: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8]);
-    case 10: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9]);
-    case 11: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10]);
-    case 12: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11]);
-    case 13: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11], buf[p + 12]);
-    case 14: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11], buf[p + 12], buf[p + 13]);
-    case 15: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11], buf[p + 12], buf[p + 13], buf[p + 14]);
-    case 16: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11], buf[p + 12], buf[p + 13], buf[p + 14], buf[p + 15]);
-    default: return buf.toString('latin1', p, p + n);
+    case 0:
+      return '';
+    case 1:
+      return String.fromCharCode(buf[p]);
+    case 2:
+      return String.fromCharCode(buf[p], buf[p + 1]);
+    case 3:
+      return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2]);
+    case 4:
+      return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3]);
+    case 5:
+      return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4]);
+    case 6:
+      return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5]);
+    case 7:
+      return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6]);
+    case 8:
+      return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7]);
+    case 9:
+      return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8]);
+    case 10:
+      return String.fromCharCode(
+        buf[p],
+        buf[p + 1],
+        buf[p + 2],
+        buf[p + 3],
+        buf[p + 4],
+        buf[p + 5],
+        buf[p + 6],
+        buf[p + 7],
+        buf[p + 8],
+        buf[p + 9],
+      );
+    case 11:
+      return String.fromCharCode(
+        buf[p],
+        buf[p + 1],
+        buf[p + 2],
+        buf[p + 3],
+        buf[p + 4],
+        buf[p + 5],
+        buf[p + 6],
+        buf[p + 7],
+        buf[p + 8],
+        buf[p + 9],
+        buf[p + 10],
+      );
+    case 12:
+      return String.fromCharCode(
+        buf[p],
+        buf[p + 1],
+        buf[p + 2],
+        buf[p + 3],
+        buf[p + 4],
+        buf[p + 5],
+        buf[p + 6],
+        buf[p + 7],
+        buf[p + 8],
+        buf[p + 9],
+        buf[p + 10],
+        buf[p + 11],
+      );
+    case 13:
+      return String.fromCharCode(
+        buf[p],
+        buf[p + 1],
+        buf[p + 2],
+        buf[p + 3],
+        buf[p + 4],
+        buf[p + 5],
+        buf[p + 6],
+        buf[p + 7],
+        buf[p + 8],
+        buf[p + 9],
+        buf[p + 10],
+        buf[p + 11],
+        buf[p + 12],
+      );
+    case 14:
+      return String.fromCharCode(
+        buf[p],
+        buf[p + 1],
+        buf[p + 2],
+        buf[p + 3],
+        buf[p + 4],
+        buf[p + 5],
+        buf[p + 6],
+        buf[p + 7],
+        buf[p + 8],
+        buf[p + 9],
+        buf[p + 10],
+        buf[p + 11],
+        buf[p + 12],
+        buf[p + 13],
+      );
+    case 15:
+      return String.fromCharCode(
+        buf[p],
+        buf[p + 1],
+        buf[p + 2],
+        buf[p + 3],
+        buf[p + 4],
+        buf[p + 5],
+        buf[p + 6],
+        buf[p + 7],
+        buf[p + 8],
+        buf[p + 9],
+        buf[p + 10],
+        buf[p + 11],
+        buf[p + 12],
+        buf[p + 13],
+        buf[p + 14],
+      );
+    case 16:
+      return String.fromCharCode(
+        buf[p],
+        buf[p + 1],
+        buf[p + 2],
+        buf[p + 3],
+        buf[p + 4],
+        buf[p + 5],
+        buf[p + 6],
+        buf[p + 7],
+        buf[p + 8],
+        buf[p + 9],
+        buf[p + 10],
+        buf[p + 11],
+        buf[p + 12],
+        buf[p + 13],
+        buf[p + 14],
+        buf[p + 15],
+      );
+    default:
+      return buf.toString('latin1', p, p + n);
   }
 }

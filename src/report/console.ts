@@ -1,6 +1,6 @@
+import { join } from 'node:path';
 import { SEVERITIES } from '../scan/findings.js';
 import type { ScanResult } from '../scan/scan.js';
-import { join } from 'node:path';
 
 /** modelscan's console layout, with the payload under each issue and an honest summary. */
 export function toConsoleReport(r: ScanResult, opts: { showSkipped: boolean }): string {
@@ -9,7 +9,11 @@ export function toConsoleReport(r: ScanResult, opts: { showSkipped: boolean }): 
   out.push('--- Summary ---');
   out.push(`Scanned: ${r.scanned.length} file(s); skipped: ${r.skipped.length}; errors: ${r.errors.length}`);
   if (!r.issues.length) {
-    out.push(r.scanned.length && !r.errors.length ? 'No issues found in the scanned files.' : 'No issues found, but not everything was scanned (see below).');
+    out.push(
+      r.scanned.length && !r.errors.length
+        ? 'No issues found in the scanned files.'
+        : 'No issues found, but not everything was scanned (see below).',
+    );
   } else {
     out.push(`Total Issues: ${r.issues.length}`);
     out.push('Total Issues By Severity:');

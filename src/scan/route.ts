@@ -1,6 +1,6 @@
-import type { ByteSource } from '../io/byte-source.js';
 import { FORMATS } from '../formats/registry.js';
 import type { FormatScanner, ScanContext } from '../formats/types.js';
+import type { ByteSource } from '../io/byte-source.js';
 
 const HEAD = 64;
 

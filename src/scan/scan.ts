@@ -1,13 +1,14 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { FileSource, type ByteSource } from '../io/byte-source.js';
 import type { ScanContext } from '../formats/types.js';
+import { unsupportedName } from '../formats/unsupported/index.js';
+import { type ByteSource, FileSource } from '../io/byte-source.js';
 import type { Finding, Severity } from './findings.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits } from './limits.js';
 import { routeByContent } from './route.js';
-import { unsupportedName } from '../formats/unsupported/index.js';
 
 const PICKLE_FAMILY_EXT = /\.(pkl|pickle|pt|pth|bin|ckpt|joblib|dill|dat|npy)$/i;
+
 import { VERSION } from '../version.js';
 
 /** One finding in one file, in modelscan's issue shape plus our keys. */
@@ -79,7 +80,7 @@ async function walk(dir: string, root: string, out: Target[], skipped: Skipped[]
   for (const name of names) {
     const abs = join(dir, name);
     const source = relative(root, abs);
-    let st;
+    let st: Awaited<ReturnType<typeof lstat>>;
     try {
       st = await lstat(abs);
     } catch (err) {
@@ -112,7 +113,10 @@ export async function scan(paths: string[], options: ScanOptions = {}): Promise<
   };
   const abs = paths.map((p) => resolve(p));
   const stats = await Promise.all(abs.map((p) => lstat(p).catch(() => undefined)));
-  result.absolutePath = commonRoot(abs, stats.map((s) => !!s?.isDirectory()));
+  result.absolutePath = commonRoot(
+    abs,
+    stats.map((s) => !!s?.isDirectory()),
+  );
   const root = result.absolutePath;
   const targets: Target[] = [];
   for (let i = 0; i < abs.length; i++) {
@@ -140,10 +144,18 @@ async function scanFile(t: Target, limits: ScanLimits, result: ScanResult): Prom
     const routed = await routeByContent(src, ctx);
     if (routed.format && routed.outcome === 'scanned') result.scanned.push(t.source);
     else if (routed.format) {
-      result.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: `${unsupportedName(routed.head)}: format not supported yet`, source: t.source });
+      result.skipped.push({
+        category: 'SCAN_NOT_SUPPORTED',
+        description: `${unsupportedName(routed.head)}: format not supported yet`,
+        source: t.source,
+      });
     } else if (PICKLE_FAMILY_EXT.test(t.source)) {
       // Named like a pickle-based model but matching no format: a loader would choke on it, we can't vouch for it.
-      result.errors.push({ category: 'MODEL_SCAN', description: 'named like a pickle-based model, but its content is neither a pickle nor a known format', source: t.source });
+      result.errors.push({
+        category: 'MODEL_SCAN',
+        description: 'named like a pickle-based model, but its content is neither a pickle nor a known format',
+        source: t.source,
+      });
     } else result.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: 'format not supported yet', source: t.source });
   } catch (err) {
     result.errors.push({ category: 'MODEL_SCAN', description: `scan failed: ${(err as Error).message}`, source: t.source });
@@ -186,12 +198,28 @@ export function makeContext(depth: number, limits: ScanLimits, report: (f: Findi
         report(g);
       };
       if (depth + 1 > limits.maxDepth) {
-        relay({ severity: 'MEDIUM', rule: 'scan/too-deep', description: `payloads nested more than ${limits.maxDepth} deep; not scanned`, module: '', operator: '', offset: 0, scanner: 'modelscan' });
+        relay({
+          severity: 'MEDIUM',
+          rule: 'scan/too-deep',
+          description: `payloads nested more than ${limits.maxDepth} deep; not scanned`,
+          module: '',
+          operator: '',
+          offset: 0,
+          scanner: 'modelscan',
+        });
         return inner;
       }
       const routed = await routeByContent(src, makeContext(depth + 1, limits, relay));
       if (routed.format?.name !== 'pickle') {
-        relay({ severity: 'LOW', rule: 'scan/unknown-embedded', description: 'embedded payload is not a format the scanner knows', module: '', operator: '', offset: 0, scanner: 'modelscan' });
+        relay({
+          severity: 'LOW',
+          rule: 'scan/unknown-embedded',
+          description: 'embedded payload is not a format the scanner knows',
+          module: '',
+          operator: '',
+          offset: 0,
+          scanner: 'modelscan',
+        });
       }
       return inner;
     },

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferSource } from '../../src/io/byte-source.js';
 import { runPickleStreams, type StreamsOutcome } from '../../src/pickle/streams.js';
-import { DEFAULT_SCAN_LIMITS } from '../../src/scan/limits.js';
 import type { Finding, Severity } from '../../src/scan/findings.js';
-import { scan, type Issue, type ScanResult } from '../../src/scan/scan.js';
+import { DEFAULT_SCAN_LIMITS } from '../../src/scan/limits.js';
+import { type Issue, type ScanResult, scan } from '../../src/scan/scan.js';
 
 /** Writes `bytes` to a fresh temp dir as `name`, runs scan() on it, and removes the dir. */
 export async function scanBytes(bytes: Buffer, name = 'payload.pkl'): Promise<ScanResult> {

@@ -1,5 +1,5 @@
+import { dictGet, isObj, type PyValue, rootGlobal, strOf } from '../../pickle/values.js';
 import type { InlineData } from '../../pickle/vm.js';
-import { dictGet, isObj, rootGlobal, strOf, type PyValue } from '../../pickle/values.js';
 
 const WRAPPERS = new Set(['joblib.numpy_pickle.NumpyArrayWrapper', 'sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper']);
 
@@ -15,7 +15,8 @@ export function joblibInlineData(target: PyValue): InlineData | undefined {
   const g = rootGlobal(target.callee);
   if (!g || !WRAPPERS.has(`${g.module}.${g.name}`)) return undefined;
   const state = target.state;
-  if (!isObj(state) || state.t !== 'container' || state.kind !== 'dict') return { kind: 'bad', message: 'NumpyArrayWrapper without a state dict' };
+  if (!isObj(state) || state.t !== 'container' || state.kind !== 'dict')
+    return { kind: 'bad', message: 'NumpyArrayWrapper without a state dict' };
   const shape = dictGet(state, 'shape');
   const dtype = dictGet(state, 'dtype');
   const info = dtypeInfo(dtype);
@@ -26,7 +27,8 @@ export function joblibInlineData(target: PyValue): InlineData | undefined {
     return { kind: 'bad', message: 'NumpyArrayWrapper shape is not a tuple of integers' };
   }
   for (const d of shape.items) {
-    if (typeof d !== 'number' && typeof d !== 'bigint') return { kind: 'bad', message: 'NumpyArrayWrapper shape is not a tuple of integers' };
+    if (typeof d !== 'number' && typeof d !== 'bigint')
+      return { kind: 'bad', message: 'NumpyArrayWrapper shape is not a tuple of integers' };
     if (d < 0) return { kind: 'bad', message: 'NumpyArrayWrapper shape has a negative dimension' };
     count *= BigInt(d);
   }
@@ -40,7 +42,7 @@ export function joblibInlineData(target: PyValue): InlineData | undefined {
 function dtypeInfo(v: PyValue | undefined): { itemSize: number; hasObject: boolean } | undefined {
   if (!isObj(v) || v.t !== 'call') return undefined;
   const g = rootGlobal(v.callee);
-  if (!g || g.name !== 'dtype' || !g.module.startsWith('numpy')) return undefined;
+  if (g?.name !== 'dtype' || !g.module.startsWith('numpy')) return undefined;
   const args = v.args;
   const descr = isObj(args) && args.t === 'container' ? strOf(args.items[0]) : undefined;
   const m = descr ? /^([a-zA-Z])(\d*)$/.exec(descr) : null;

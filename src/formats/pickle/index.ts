@@ -1,8 +1,8 @@
-import { BufferSource, SliceSource, type ByteSource } from '../../io/byte-source.js';
+import { BufferSource, type ByteSource, SliceSource } from '../../io/byte-source.js';
 import { OPCODE_NAMES } from '../../pickle/opcodes.js';
-import { SCANNER, type NestedPayload } from '../../pickle/policy.js';
+import { type NestedPayload, SCANNER } from '../../pickle/policy.js';
 import { runPickleStreams } from '../../pickle/streams.js';
-import { maxSeverity, severityRank, type Finding } from '../../scan/findings.js';
+import { type Finding, maxSeverity, severityRank } from '../../scan/findings.js';
 import { joblibInlineData } from '../joblib/inline-arrays.js';
 import { LEGACY_MAGIC, skipStorages, storageKeys, storageRefs } from '../pytorch-legacy/storages.js';
 import type { FormatScanner, ScanContext } from '../types.js';
@@ -41,7 +41,15 @@ export const pickleFormat: FormatScanner = {
         if (!keys) return undefined;
         const r = await skipStorages(source, end, keys, refs);
         if ('end' in r) return r.end;
-        emit({ severity: 'MEDIUM', rule: 'pytorch/legacy-storages', description: `legacy torch file: ${r.error}`, module: '', operator: '', offset: r.offset, scanner: SCANNER });
+        emit({
+          severity: 'MEDIUM',
+          rule: 'pytorch/legacy-storages',
+          description: `legacy torch file: ${r.error}`,
+          module: '',
+          operator: '',
+          offset: r.offset,
+          scanner: SCANNER,
+        });
         return source.size;
       },
     });

@@ -1,14 +1,29 @@
 import type { ByteSource } from '../../io/byte-source.js';
-import { isObj, strOf, type PyPersistent, type PyValue } from '../../pickle/values.js';
+import { isObj, type PyPersistent, type PyValue, strOf } from '../../pickle/values.js';
 
 /** LONG value of torch's legacy magic number, the first of its five pickles. */
 export const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 
 /** Bytes per element of each storage type torch's legacy writer names. */
 const ELEMENT_SIZE: Readonly<Record<string, number>> = {
-  DoubleStorage: 8, FloatStorage: 4, HalfStorage: 2, BFloat16Storage: 2, LongStorage: 8, IntStorage: 4,
-  ShortStorage: 2, CharStorage: 1, ByteStorage: 1, BoolStorage: 1, ComplexFloatStorage: 8, ComplexDoubleStorage: 16,
-  QInt8Storage: 1, QUInt8Storage: 1, QInt32Storage: 4, QUInt4x2Storage: 1, QUInt2x4Storage: 1, UntypedStorage: 1,
+  DoubleStorage: 8,
+  FloatStorage: 4,
+  HalfStorage: 2,
+  BFloat16Storage: 2,
+  LongStorage: 8,
+  IntStorage: 4,
+  ShortStorage: 2,
+  CharStorage: 1,
+  ByteStorage: 1,
+  BoolStorage: 1,
+  ComplexFloatStorage: 8,
+  ComplexDoubleStorage: 16,
+  QInt8Storage: 1,
+  QUInt8Storage: 1,
+  QInt32Storage: 4,
+  QUInt4x2Storage: 1,
+  QUInt2x4Storage: 1,
+  UntypedStorage: 1,
 };
 
 export interface StorageRef {
