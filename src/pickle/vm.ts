@@ -1,4 +1,5 @@
 import type { WindowReader } from '../io/bounded-reader.js';
+import { decodeLong, findNewline, readU64, shortText } from './decode.js';
 import { PickleError } from './errors.js';
 import { Memo } from './memo.js';
 import { OPCODE_NAMES, Op } from './opcodes.js';
@@ -23,7 +24,7 @@ export interface PickleEvents {
   onImport(g: PyGlobal, op: string): void;
   /** STACK_GLOBAL whose operands are not plain str literals (e.g. a call result). */
   onDynamicImport(module: PyValue, name: PyValue, offset: number): void;
-  /** REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST, and the calls APPEND/SETITEM/ADDITEMS make on non-builtin targets. */
+  /** REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST. */
   onCall(call: PyCall): void;
   onBuild(target: PyValue, state: PyValue, offset: number): void;
   /** SETITEM(S)/APPEND(S)/ADDITEMS whose target is not a container the simulator built. */
@@ -67,7 +68,7 @@ export interface StreamResult {
   start: number;
   protocol: number;
   opcodes: number;
-  /** Globals, calls, persistent loads seen (anything that makes this a real pickle). */
+  /** Imports and calls seen: what could make loading this stream do something. */
   actions: number;
   /** Set when !ok. */
   error?: { message: string; offset: number; kind: 'truncated' | 'malformed' | 'limit' };
@@ -80,8 +81,6 @@ const STOP = 2;
 const LONG_LINE = 3;
 const INLINE = 4;
 const MAX_INLINE_DEPTH = 8;
-
-const TWO_63 = 2n ** 63n;
 
 /** Resolves a (module, name) pair as CPython's find_class would; see resolve.ts. */
 export type Resolver = (module: string, name: string, protocol: number) => { module: string; name: string };
@@ -692,7 +691,7 @@ export class PickleMachine {
         if (v > 5) throw new PickleError(`unsupported pickle protocol: ${v}`);
         if (this.protoSeen++ > 0) {
           this.events.onOddity('repeated-proto', `PROTO ${v} again inside one pickle (real picklers write it once)`, abs);
-        } else if (opStart !== r.pos && abs !== this.start) {
+        } else if (abs !== this.start) {
           this.events.onOddity('late-proto', 'PROTO is not the first opcode', abs);
         }
         this.protocol = v;
@@ -985,61 +984,4 @@ function mayBeTuple(v: PyValue): boolean {
   if (!isObj(v)) return false;
   if (v.t === 'container') return v.kind === 'tuple';
   return v.t !== 'bytes' && v.t !== 'longstr' && v.t !== 'global';
-}
-
-function findNewline(buf: Buffer, from: number, end: number): number {
-  const i = buf.indexOf(0x0a, from);
-  return i >= 0 && i < end ? i : -1;
-}
-
-function readU64(buf: Buffer, p: number): number {
-  const lo = buf.readUInt32LE(p);
-  const hi = buf.readUInt32LE(p + 4);
-  // Beyond 2^53 a length can't be honest anyway; make it fail the range check.
-  return hi >= 0x200000 ? Number.MAX_SAFE_INTEGER + 1 : hi * 0x100000000 + lo;
-}
-
-function decodeLong(buf: Buffer, p: number, n: number): number | bigint {
-  if (n === 0) return 0;
-  let v = 0n;
-  for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[p + i]);
-  if (buf[p + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
-  return v >= -TWO_63 && v < TWO_63 && Number.isSafeInteger(Number(v)) ? Number(v) : v;
-}
-
-/** SHORT_BINUNICODE's text (utf-8; lone surrogates become U+FFFD where CPython uses surrogatepass). */
-function shortText(buf: Buffer, p: number, n: number): string {
-  // Short ASCII names and keys dominate opcode-dense pickles; building them in JS
-  // avoids a native call per string. Anything else goes to the utf-8 decoder.
-  if (n <= 16) {
-    let bits = 0;
-    for (let i = 0; i < n; i++) bits |= buf[p + i];
-    if (bits < 0x80) return asciiText(buf, p, n);
-  }
-  return (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(p, p + n);
-}
-
-// biome-ignore format: one line per length reads better than 200 lines of arguments
-function asciiText(buf: Buffer, p: number, n: number): string {
-  // Fixed arities let V8 build the string in one step (apply() or a loop measured slower).
-  switch (n) {
-    case 0: return '';
-    case 1: return String.fromCharCode(buf[p]);
-    case 2: return String.fromCharCode(buf[p], buf[p + 1]);
-    case 3: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2]);
-    case 4: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3]);
-    case 5: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4]);
-    case 6: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5]);
-    case 7: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6]);
-    case 8: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7]);
-    case 9: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8]);
-    case 10: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9]);
-    case 11: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10]);
-    case 12: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11]);
-    case 13: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11], buf[p + 12]);
-    case 14: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11], buf[p + 12], buf[p + 13]);
-    case 15: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11], buf[p + 12], buf[p + 13], buf[p + 14]);
-    case 16: return String.fromCharCode(buf[p], buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4], buf[p + 5], buf[p + 6], buf[p + 7], buf[p + 8], buf[p + 9], buf[p + 10], buf[p + 11], buf[p + 12], buf[p + 13], buf[p + 14], buf[p + 15]);
-    default: return buf.toString('latin1', p, p + n);
-  }
 }
