@@ -581,8 +581,6 @@ export class PickleMachine {
    */
   private cold(op: number, buf: Buffer, end: number, pos: number, opStart: number, abs: number): number {
     const r = this.r;
-    const stack = this.stack;
-    const maxStack = this.limits.maxStack;
     switch (op) {
       case Op.LONG4: {
         if (end - pos < 4) return -this.rewind(opStart, 5);
@@ -591,38 +589,30 @@ export class PickleMachine {
         if (n > r.source.size - (abs + 5)) throw new PickleError(`LONG4 declares ${n} bytes past the end of the data`, 'truncated');
         if (n <= 64) {
           if (end - pos < 4 + n) return -this.rewind(opStart, 5 + n);
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(decodeLong(buf, pos + 4, n));
+          this.push(decodeLong(buf, pos + 4, n));
           pos += 4 + n;
         } else {
           // A huge integer matters to nobody but the allocator: keep its size only.
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push({ t: 'opaque', what: `int of ${n} bytes` });
+          this.push({ t: 'opaque', what: `int of ${n} bytes` });
           pos = this.jump(pos + 4, n);
           if (pos < 0) return -this.refill();
         }
         return pos;
       }
-
-      // ---- strings and bytes ----
       case Op.LIST:
-        if (stack.length >= maxStack) this.stackCap();
-        stack.push(newContainer('list', this.popMarkItems()));
+        this.push(newContainer('list', this.popMarkItems()));
         return pos;
       case Op.DICT: {
         const items = this.popMarkItems();
         if (items.length % 2) throw new PickleError('odd number of items for DICT');
-        if (stack.length >= maxStack) this.stackCap();
-        stack.push(newContainer('dict', items));
+        this.push(newContainer('dict', items));
         return pos;
       }
       case Op.EMPTY_SET:
-        if (stack.length >= maxStack) this.stackCap();
-        stack.push(newContainer('set', []));
+        this.push(newContainer('set', []));
         return pos;
       case Op.FROZENSET:
-        if (stack.length >= maxStack) this.stackCap();
-        stack.push(newContainer('frozenset', this.popMarkItems()));
+        this.push(newContainer('frozenset', this.popMarkItems()));
         return pos;
       case Op.ADDITEMS: {
         const m = this.popMark();
@@ -637,8 +627,7 @@ export class PickleMachine {
         this.stack.length = this.popMark();
         return pos;
       case Op.DUP:
-        if (stack.length >= maxStack) this.stackCap();
-        stack.push(this.top());
+        this.push(this.top());
         return pos;
       case Op.NEWOBJ_EX: {
         const kwargs = this.pop();
@@ -649,16 +638,14 @@ export class PickleMachine {
           throw new PickleError('NEWOBJ_EX kwargs argument must be a dict');
         }
         if (!isObj(cls)) throw new PickleError("NEWOBJ_EX class argument isn't a type object");
-        if (stack.length >= maxStack) this.stackCap();
-        stack.push(this.call(cls, args, 'NEWOBJ_EX', abs));
+        this.push(this.call(cls, args, 'NEWOBJ_EX', abs));
         return pos;
       }
       case Op.OBJ: {
         const items = this.popMarkItems();
         if (items.length < 1) throw new PickleError('unpickling stack underflow');
         const cls = items[0];
-        if (stack.length >= maxStack) this.stackCap();
-        stack.push(this.call(cls, newContainer('tuple', items.slice(1)), 'OBJ', abs));
+        this.push(this.call(cls, newContainer('tuple', items.slice(1)), 'OBJ', abs));
         return pos;
       }
       case Op.EXT1:
@@ -671,20 +658,16 @@ export class PickleMachine {
         if (code <= 0) throw new PickleError('EXT specifies code <= 0');
         this.actions++;
         this.events.onExt(code, abs);
-        if (stack.length >= maxStack) this.stackCap();
-        stack.push({ t: 'opaque', what: `extension registry object #${code}` });
+        this.push({ t: 'opaque', what: `extension registry object #${code}` });
         return pos;
       }
       case Op.NEXT_BUFFER:
         this.events.onOddity('out-of-band-buffer', 'NEXT_BUFFER: refers to an out-of-band buffer (protocol 5)', abs);
-        if (stack.length >= maxStack) this.stackCap();
-        stack.push({ t: 'opaque', what: 'out-of-band buffer' });
+        this.push({ t: 'opaque', what: 'out-of-band buffer' });
         return pos;
       case Op.READONLY_BUFFER:
         this.top();
         return pos;
-
-      // ---- framing and protocol ----
       case Op.PROTO: {
         if (end - pos < 1) return -this.rewind(opStart, 2);
         const v = buf[pos++];
@@ -729,14 +712,12 @@ export class PickleMachine {
         const g = this.makeGlobal(module, name, abs);
         if (op === Op.GLOBAL) {
           this.events.onImport(g, 'GLOBAL');
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(g);
+          this.push(g);
         } else {
           // INST imports, then instantiates with the marked items as arguments.
           this.events.onImport(g, 'INST');
           const args = this.popMarkItems();
-          if (stack.length >= maxStack) this.stackCap();
-          stack.push(this.call(g, newContainer('tuple', args), 'INST', abs));
+          this.push(this.call(g, newContainer('tuple', args), 'INST', abs));
         }
         return pos;
       }
