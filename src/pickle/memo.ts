@@ -1,4 +1,4 @@
-import { isObj, type PyValue } from './values.js';
+import { isObj, type PyCall, type PyValue } from './values.js';
 
 /** Opaque stand-in for a memo entry dropped once the memo's byte budget is spent. */
 export const ELIDED: PyValue = Object.freeze({ t: 'opaque', what: 'memo entry not retained (memo budget reached)' }) as PyValue;
@@ -26,6 +26,18 @@ function nameLike(s: string): boolean {
   for (let i = 1; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128 || NAME_CHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** What a kept call result's arguments become once dropped. */
+const DROPPED_ARGS: PyValue = Object.freeze({ t: 'opaque', what: 'arguments not retained (memo budget reached)' }) as PyValue;
+
+/** Arguments worth keeping whatever the budget: a few numbers and short strings (numpy.dtype('f8', False, True)). */
+function smallPlainArgs(args: PyValue): boolean {
+  if (!isObj(args) || args.t !== 'container' || args.items.length > 8) return false;
+  for (const x of args.items) {
+    if (typeof x === 'string' ? x.length > 64 : typeof x === 'object' && x !== null) return false;
   }
   return true;
 }
@@ -125,6 +137,32 @@ export class Memo {
     return true;
   }
 
+  /**
+   * Call results are kept whole while the budget lasts, and past it when
+   * their arguments are a few plain values (numpy.dtype('f8', False, True),
+   * which later arrays reuse). Otherwise the memo holds one shared stand-in
+   * per callee: what was called survives (the policy follows callees), the
+   * arguments, already judged at the call, do not. A million memoised
+   * datetime(b'…') results then cost a pointer each.
+   */
+  private keepCall(v: PyCall): PyValue {
+    const args = v.args;
+    const c = 56 + (isObj(args) && args.t === 'container' ? 64 + 8 * args.items.length : 0);
+    if (this.spent + c <= this.budgetBytes || smallPlainArgs(args)) {
+      this.spent += c;
+      return v;
+    }
+    this.budgetHit = true;
+    let standIn = this.standIns.get(v.callee);
+    if (!standIn) {
+      standIn = { t: 'call', callee: v.callee, args: DROPPED_ARGS, op: v.op, offset: v.offset };
+      if (this.standIns.size < 10_000) this.standIns.set(v.callee, standIn);
+    }
+    return standIn;
+  }
+
+  private standIns = new Map<PyValue, PyCall>();
+
   private keep(v: PyValue): PyValue {
     if (typeof v === 'string') {
       const c = 24 + v.length;
@@ -137,7 +175,8 @@ export class Memo {
       return ELIDED;
     }
     if (!isObj(v)) return v;
-    // Globals, call results and the like are what the policy judges: always kept.
+    if (v.t === 'call') return this.keepCall(v);
+    // Globals and the like are what the policy judges: always kept.
     if (v.t !== 'container' && v.t !== 'bytes' && v.t !== 'longstr') return v;
     const c = v.t === 'container' ? 64 + 8 * v.items.length : v.t === 'bytes' ? 64 + v.prefix.length : 48 + v.prefix.length;
     if (this.spent + c > this.budgetBytes) {

@@ -46,8 +46,28 @@ function denyMatch(policy: Policy, module: string, name: string): DenyRule | und
   return best;
 }
 
+const verdictCache = new WeakMap<Policy, Map<string, Map<string, Verdict>>>();
+let cachedNames = 0;
+
 /** Tier of a resolved global: denylisted, allowlisted, a scannable loader, or unknown. */
 export function classify(policy: Policy, module: string, name: string): Verdict {
+  // Pickles call the same few globals millions of times: the tables are read once per name,
+  // and the cache is keyed by the two strings as they are (no key string built per call).
+  let byModule = verdictCache.get(policy);
+  if (!byModule) verdictCache.set(policy, (byModule = new Map()));
+  let byName = byModule.get(module);
+  let v = byName?.get(name);
+  if (v) return v;
+  v = classifyUncached(policy, module, name);
+  if (cachedNames < 100_000) {
+    if (!byName) byModule.set(module, (byName = new Map()));
+    byName.set(name, v);
+    cachedNames++;
+  }
+  return v;
+}
+
+function classifyUncached(policy: Policy, module: string, name: string): Verdict {
   let worst: Verdict | undefined;
   for (const r of dottedReadings(module, name)) {
     const rule = denyMatch(policy, r.module, r.name);
@@ -248,6 +268,9 @@ export class PickleJudge implements PickleEvents {
 
   /** A call of the global `module.name` (a real import, or one reached by a static getattr). */
   private callGlobal(g: PyGlobal, module: string, name: string, c: PyCall): void {
+    const v = classify(this.policy, module, name);
+    // The overwhelmingly common case (torch rebuilds, numpy, sklearn classes) costs one cache read.
+    if (v.tier === 'allow' && module !== 'copyreg') return;
     const key = `${module}.${name}`;
     if (REFLECTIVE.has(key)) {
       this.reflectiveCall(g, key, c);
@@ -258,7 +281,6 @@ export class PickleJudge implements PickleEvents {
       denied.call ??= renderCall(c.callee, c.args);
       denied.details = { ...denied.details, calls: ((denied.details?.calls as number) ?? 0) + 1 };
     }
-    const v = classify(this.policy, module, name);
     if (v.tier === 'loader' || (v.tier === 'deny' && this.policy.loaders.has(key))) {
       this.loaderCall(g, key, c, v.tier === 'deny' ? denied : undefined);
       return;
@@ -633,6 +655,6 @@ function payloadOf(arg: PyValue | undefined): { span?: { offset: number; length:
 
 function bytesPayload(b: PyBytes): { span?: { offset: number; length: number }; bytes?: Buffer } | undefined {
   if (b.offset >= 0) return { span: { offset: b.offset, length: b.length } };
-  if (b.prefix.length === b.length) return { bytes: b.prefix };
+  if (b.prefix.length === b.length) return { bytes: Buffer.from(b.prefix, 'latin1') };
   return undefined;
 }

@@ -17,9 +17,10 @@ function pyStr(s: string): string {
   return out + q;
 }
 
-function pyBytes(b: Buffer): string {
+function pyBytes(b: string): string {
   let out = "b'";
-  for (const c of b) {
+  for (let i = 0; i < b.length; i++) {
+    const c = b.charCodeAt(i);
     if (c === 0x5c || c === 0x27) out += '\\' + String.fromCharCode(c);
     else if (c === 0x0a) out += '\\n';
     else if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);

@@ -14,7 +14,8 @@ export interface PyBytes {
   readonly t: 'bytes';
   readonly kind: 'bytes' | 'bytearray' | 'str8';
   readonly length: number;
-  readonly prefix: Buffer;
+  /** The first bytes, one char per byte (latin-1): far cheaper to make than a Buffer per value. */
+  readonly prefix: string;
   /** Absolute offset of the raw bytes in the scanned source, or -1 if escaped/decoded. */
   readonly offset: number;
 }

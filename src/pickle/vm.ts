@@ -768,7 +768,7 @@ export class PickleMachine {
   }
 
   private bytesValue(kind: PyBytes['kind'], buf: Buffer, p: number, keep: number, length: number, offset: number): PyBytes {
-    return { t: 'bytes', kind, length, prefix: Buffer.from(buf.subarray(p, p + keep)), offset };
+    return { t: 'bytes', kind, length, prefix: buf.toString('latin1', p, p + keep), offset };
   }
 
   private memoGet(key: number): PyValue {
