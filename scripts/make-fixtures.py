@@ -380,6 +380,26 @@ def make_real():
     joblib.dump({"a": 1, "b": "x"}, joblib_path)
     record(joblib_path, "joblib.dump({'a': 1, 'b': 'x'}) (no numpy arrays)", "benign")
 
+    # joblib writes numpy arrays inline after each NumpyArrayWrapper (raw bytes, padded for
+    # alignment), and object arrays as a nested pickle: the scanner must skip and resume.
+    arrays_path = os.path.join(REAL_DIR, "joblib_arrays.joblib")
+    joblib.dump(
+        {
+            "f64": np.arange(12, dtype=np.float64).reshape(3, 4),
+            "i8": np.arange(5, dtype=np.int8),
+            "u": np.array(["ab", "cde"]),
+            "same_shape": np.zeros((3, 4), dtype=np.float32),
+            "objects": np.array(["x", None, 3], dtype=object),
+            "after": "tail",
+        },
+        arrays_path,
+    )
+    record(
+        arrays_path,
+        "joblib.dump of float64/int8/unicode/float32 arrays (inline bytes) and an object array (nested pickle), then a str",
+        "benign",
+    )
+
 
 # --------------------------------------------------------------------------- malicious
 
@@ -449,6 +469,18 @@ def make_malicious():
         {"weights": [0.1] * 10, "model": logreg(), "x": os_payload},
         4,
         "dict {'weights': [0.1]*10, 'model': LogisticRegression on iris, 'x': (os.system, ('echo modelscan-fixture',))}, protocol 4",
+        "malicious",
+    )
+    # The payload sits after an inline array and an object array: a scanner that can't skip
+    # joblib's raw array bytes stops before reaching it.
+    joblib_payload = os.path.join(MAL_DIR, "joblib_arrays_then_payload.joblib")
+    joblib.dump(
+        {"w": np.arange(64, dtype=np.float32), "o": np.array([1, "a"], dtype=object), "x": os_payload},
+        joblib_payload,
+    )
+    record(
+        joblib_payload,
+        "joblib.dump({'w': float32 array, 'o': object array, 'x': (os.system, ('echo modelscan-fixture',))}): payload after inline arrays",
         "malicious",
     )
 

@@ -8,6 +8,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { joblibInlineData } from '../src/formats/joblib/inline-arrays.js';
+import { FileSource } from '../src/io/byte-source.js';
+import { runPickleStreams } from '../src/pickle/streams.js';
+import { dictGet, isObj } from '../src/pickle/values.js';
+import { DEFAULT_LIMITS } from '../src/pickle/vm.js';
 import { type Issue, type ScanResult, scan } from '../src/scan/scan.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -35,6 +40,7 @@ const REAL_EXPECTED: Record<string, Row[]> = {
     ['pickle/unknown-global', 'LOW', '__builtin__', '__main__'],
   ],
   'dill_plain.pkl': [],
+  'joblib_arrays.joblib': [],
   'joblib_plain.pkl': [],
   'numpy_array_p2.pkl': [],
   'numpy_array_p4.pkl': [],
@@ -201,6 +207,17 @@ const MALICIOUS_EXPECTED: Record<string, Expect[]> = {
       call: ['os.system(', 'echo modelscan-fixture'],
     },
   ],
+  // After a float32 array's inline bytes and an object array's nested pickle.
+  'joblib_arrays_then_payload.joblib': [
+    {
+      rule: 'pickle/unsafe-global',
+      severity: 'CRITICAL',
+      module: 'posix',
+      operator: 'system',
+      position: 798,
+      call: ['os.system(', 'echo modelscan-fixture'],
+    },
+  ],
 };
 
 const results = new Map<string, Promise<ScanResult>>();
@@ -237,6 +254,21 @@ describe('benign fixtures (test/fixtures/pickle/real)', () => {
       }
     });
   }
+
+  it('joblib_arrays.joblib is read to its last key, past every inline array', async () => {
+    const src = await FileSource.open(join(REAL, 'joblib_arrays.joblib'));
+    try {
+      const out = await runPickleStreams(src, () => undefined, { limits: DEFAULT_LIMITS, maxStreams: 10, inlineHook: joblibInlineData });
+      assert.equal(out.streams.length, 1);
+      assert.ok(out.streams[0].ok);
+      assert.equal(out.end, src.size, 'the whole file was consumed');
+      const value = out.streams[0].value;
+      assert.ok(isObj(value) && value.t === 'container' && value.kind === 'dict');
+      assert.equal(dictGet(value, 'after'), 'tail');
+    } finally {
+      await src.close();
+    }
+  });
 
   it('data_p0.pkl (protocol 0, with FLOAT inf) is scanned as a pickle', async () => {
     const r = await scanOnce(join(REAL, 'data_p0.pkl'));

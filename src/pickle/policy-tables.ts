@@ -350,7 +350,11 @@ const ALLOW_LIST: Record<string, readonly string[]> = {
   argparse: ['Namespace'],
   pathlib: ['PosixPath', 'WindowsPath', 'PurePosixPath', 'PureWindowsPath', 'Path'],
   re: ['_compile'],
-  'dill._dill': ['_create_array', '_create_namedtuple', '_get_attr', '_import_module_safe'],
+  'dill._dill': ['_create_array', '_create_namedtuple', '_get_attr'],
+  // The module object itself: dill reaches its helpers with getattr(dill._dill, '…'), judged statically.
+  dill: ['_dill'],
+  // Its inline array bytes are skipped by the joblib reader (formats/joblib).
+  'joblib.numpy_pickle': ['NumpyArrayWrapper'],
   'scipy.sparse._csr': ['csr_matrix'],
   'scipy.sparse._csc': ['csc_matrix'],
   'scipy.sparse._coo': ['coo_matrix'],
