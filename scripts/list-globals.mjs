@@ -47,7 +47,7 @@ for (const f of files) {
   try {
     while (off < src.size) {
       const r = new WindowReader(src, off);
-      const res = await new PickleMachine(r, ev, resolveGlobal, DEFAULT_LIMITS).run();
+      const res = await new PickleMachine(r, ev, { resolve: resolveGlobal, limits: DEFAULT_LIMITS }).run();
       if (!res.ok) break;
       off = res.end;
     }

@@ -4,22 +4,16 @@
  * `scan` subcommand alias. The build runs once, before the tests.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../src/version.js';
 import { none, p4 } from './helpers/assembler.js';
+import { assertBuilt, ROOT, cli as runCli } from './helpers/cli.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-const MAIN = join(ROOT, 'dist/cli/main.js');
 const BENIGN = 'test/fixtures/pickle/real/data_p4.pkl';
-
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]) => runCli(args);
 
 function json(...args: string[]): { code: number | null; report: Record<string, any> } {
   const r = cli(...args, '-r', 'json');
@@ -32,7 +26,7 @@ describe('CLI (dist/cli/main.js)', () => {
   let tmp: string;
 
   before(async () => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'pipe', timeout: 180_000 });
+    assertBuilt();
     tmp = await mkdtemp(join(tmpdir(), 'modelscan-cli-'));
   });
 
@@ -45,14 +39,14 @@ describe('CLI (dist/cli/main.js)', () => {
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /CRITICAL/);
     assert.ok(r.stdout.includes(`Call: os.system('echo "this model would run code on load"')`), r.stdout);
-    assert.match(r.stdout, /malicious_model\.pkl \(offset 28\)/);
+    assert.match(r.stdout, /Source: .*examples\/malicious_model\.pkl\n {2}- Position: byte 28\n/);
   });
 
   it('-p <benign fixture> -r json exits 0 with modelscan key order', () => {
     const { code, report } = json('-p', BENIGN);
     assert.equal(code, 0);
     assert.deepEqual(Object.keys(report), ['summary', 'issues', 'errors']);
-    assert.deepEqual(Object.keys(report.summary), [...SUMMARY_KEYS, 'scanned']);
+    assert.deepEqual(Object.keys(report.summary), [...SUMMARY_KEYS, 'scanned', 'bytes_scanned']);
     assert.equal(report.summary.total_issues, 0);
     assert.deepEqual(report.summary.total_issues_by_severity, { LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 0 });
     assert.equal(report.summary.input_path, BENIGN);
@@ -84,7 +78,7 @@ describe('CLI (dist/cli/main.js)', () => {
     await writeFile(join(dir, 'notes.txt'), 'just some notes\n');
     const { code, report } = json('-p', dir, '--show-skipped');
     assert.equal(code, 0);
-    assert.deepEqual(Object.keys(report.summary), [...SUMMARY_KEYS, 'scanned', 'skipped']);
+    assert.deepEqual(Object.keys(report.summary), [...SUMMARY_KEYS, 'scanned', 'skipped', 'bytes_scanned']);
     assert.deepEqual(report.summary.skipped, {
       total_skipped: 1,
       skipped_files: [{ category: 'SCAN_NOT_SUPPORTED', description: 'format not supported yet', source: 'notes.txt' }],
@@ -96,7 +90,7 @@ describe('CLI (dist/cli/main.js)', () => {
 
     const text = cli('-p', dir, '--show-skipped');
     assert.equal(text.code, 0);
-    assert.match(text.stdout, / {2}- notes\.txt: format not supported yet/);
+    assert.match(text.stdout, / {2}- .*\/notes\.txt: format not supported yet/);
     assert.match(cli('-p', dir).stdout, /Total skipped: 1 - run with --show-skipped/);
   });
 

@@ -520,12 +520,10 @@ describe('reader window size does not change the result', () => {
 
   async function fingerprint(bytes: Buffer, window: number): Promise<string> {
     const judge = new PickleJudge();
-    const res = await new PickleMachine(
-      new WindowReader(new BufferSource('mem', bytes), 0, window),
-      judge,
-      resolveGlobal,
-      DEFAULT_LIMITS,
-    ).run();
+    const res = await new PickleMachine(new WindowReader(new BufferSource('mem', bytes), 0, window), judge, {
+      resolve: resolveGlobal,
+      limits: DEFAULT_LIMITS,
+    }).run();
     judge.flush();
     return JSON.stringify({
       ok: res.ok,

@@ -1,5 +1,5 @@
 import { type Severity, severityRank } from '../scan/findings.js';
-import type { ScanResult } from '../scan/scan.js';
+import type { ScanResult } from '../scan/result.js';
 
 export const EXIT = { CLEAN: 0, ISSUES: 1, ERRORS: 2, NOTHING_SCANNED: 3, USAGE: 4 } as const;
 

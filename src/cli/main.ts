@@ -1,42 +1,83 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
-import { toConsoleReport } from '../report/console.js';
-import { toJsonReport } from '../report/json.js';
+import { renderReport } from '../report/index.js';
 import { scan } from '../scan/scan.js';
+import { defaultSettings, loadSettingsFile, type Settings, SettingsError } from '../settings/load.js';
+import { createSettingsFile } from '../settings/write.js';
 import { VERSION } from '../version.js';
-import { type CliArgs, HELP, parseCli, UsageError } from './args.js';
+import { type CliArgs, parseCli, type ScanArgs, UsageError } from './args.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { makeLogger } from './log.js';
+import { makeProgress } from './progress.js';
 
 async function main(argv: string[]): Promise<number> {
-  let opts: CliArgs;
+  let args: CliArgs;
   try {
-    opts = parseCli(argv);
+    args = parseCli(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`modelscan: ${err.message} (see --help)\n`);
     return EXIT.USAGE;
   }
-  if (opts.help) {
-    process.stdout.write(HELP);
-    return 0;
+  switch (args.command) {
+    case 'help':
+      process.stdout.write(args.text);
+      return EXIT.CLEAN;
+    case 'version':
+      process.stdout.write(`${VERSION}\n`);
+      return EXIT.CLEAN;
+    case 'create-settings-file':
+      try {
+        await createSettingsFile(args.location, args.force);
+      } catch (err) {
+        process.stderr.write(`modelscan: ${(err as Error).message}\n`);
+        return EXIT.USAGE;
+      }
+      process.stderr.write(`modelscan: wrote the default settings to ${args.location}\n`);
+      return EXIT.CLEAN;
+    default:
+      return runScan(args);
   }
-  if (opts.version) {
-    process.stdout.write(`${VERSION}\n`);
-    return 0;
+}
+
+async function runScan(args: ScanArgs): Promise<number> {
+  const log = makeLogger(args.log);
+  let settings: Settings = defaultSettings();
+  if (args.settingsFile) {
+    try {
+      const loaded = await loadSettingsFile(args.settingsFile);
+      settings = loaded.settings;
+      for (const w of loaded.warnings) log.warn(w);
+    } catch (err) {
+      if (!(err instanceof SettingsError)) throw err;
+      process.stderr.write(`modelscan: ${err.message}\n`);
+      return EXIT.USAGE;
+    }
   }
-  const paths = opts.paths;
-  if (!paths.length) {
-    process.stderr.write('modelscan: no path given (use -p PATH; see --help)\n');
-    return EXIT.USAGE;
-  }
-  const result = await scan(paths);
-  const text =
-    opts.reportingFormat === 'json'
-      ? JSON.stringify(toJsonReport(result, { showSkipped: opts.showSkipped }), null, 2) + '\n'
-      : toConsoleReport(result, { showSkipped: opts.showSkipped });
-  if (opts.outputFile) await writeFile(opts.outputFile, text);
-  else process.stdout.write(text);
-  return exitCodeFor(result);
+  const failOn = args.failOn ?? settings.failOn;
+  const outputFile = args.outputFile ?? settings.outputFile;
+  const showSkipped = args.showSkipped || (settings.showSkipped ?? false);
+  const reporter = args.reportingFormat === 'custom' ? settings.reporter : args.reportingFormat;
+  const progress = makeProgress();
+  log.info(`scanning ${args.paths.join(', ')}`);
+  const result = await scan(args.paths, {
+    limits: settings.limits,
+    policy: settings.policy,
+    maxFileSize: args.maxFileSize ?? settings.maxFileSize,
+    timeoutMs: args.timeoutSeconds !== undefined ? Math.round(args.timeoutSeconds * 1000) : settings.timeoutMs,
+    concurrency: settings.concurrency,
+    onProgress: (p) => progress.update(p),
+    debug: (m) => log.debug(m),
+  });
+  progress.done();
+  for (const e of result.errors) log.error(`${e.source}: ${e.description}`);
+  const color = args.color && !outputFile && !!process.stdout.isTTY && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+  const text = renderReport(reporter, result, { showSkipped, color });
+  if (outputFile) {
+    await writeFile(outputFile, text);
+    log.info(`report written to ${outputFile}`);
+  } else process.stdout.write(text);
+  return exitCodeFor(result, failOn);
 }
 
 main(process.argv.slice(2)).then(

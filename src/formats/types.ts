@@ -1,4 +1,5 @@
 import type { ByteSource } from '../io/byte-source.js';
+import type { Policy } from '../pickle/policy.js';
 import type { Finding } from '../scan/findings.js';
 import type { ScanLimits } from '../scan/limits.js';
 
@@ -7,6 +8,9 @@ export interface ScanContext {
   /** Nesting depth: 0 for a file on disk, +1 per embedded payload or archive member. */
   readonly depth: number;
   readonly limits: ScanLimits;
+  readonly policy: Policy;
+  /** Call now and then on long work: throws once the file's time is up. */
+  checkpoint(): void;
   report(f: Finding): void;
   /**
    * Routes embedded bytes back through content detection one level deeper.

@@ -19,11 +19,13 @@ export interface Policy {
   allow: ReadonlySet<string>;
   loaders: ReadonlySet<string>;
   codeBuilders: Readonly<Record<string, CodeKind>>;
+  /** The lowest severity an unknown global is reported at (settings can raise it). */
+  unknownFloor: Severity;
 }
 
 type CodeKind = (typeof CODE_BUILDERS)[string];
 
-export const DEFAULT_POLICY: Policy = { deny: DENY, allow: ALLOW, loaders: LOADERS, codeBuilders: CODE_BUILDERS };
+export const DEFAULT_POLICY: Policy = { deny: DENY, allow: ALLOW, loaders: LOADERS, codeBuilders: CODE_BUILDERS, unknownFloor: 'LOW' };
 
 export type Verdict =
   | { tier: 'deny'; rule: DenyRule; module: string; name: string }
@@ -584,7 +586,7 @@ export class PickleJudge implements PickleEvents {
     }
     for (const [key, u] of this.unknowns) {
       this.add({
-        severity: u.severity,
+        severity: maxSeverity(u.severity, this.policy.unknownFloor),
         rule: 'pickle/unknown-global',
         description: `Global ${key} is not on the allowlist of names models need (${u.usage})`,
         module: u.g.rawModule,

@@ -10,6 +10,11 @@ const MODULE_ALIASES: Readonly<Record<string, string>> = {
   _pickle: 'pickle',
 };
 
+/** The module a platform or Python 2 name stands for (posix → os, __builtin__ → builtins). */
+export function canonicalModule(module: string): string {
+  return Object.hasOwn(MODULE_ALIASES, module) ? MODULE_ALIASES[module] : module;
+}
+
 /**
  * What CPython's find_class would import for (module, name): the Python 2
  * names rewritten through _compat_pickle when protocol < 3, then platform

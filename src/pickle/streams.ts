@@ -13,6 +13,10 @@ export interface StreamsOptions {
   policy?: Policy;
   /** Data a container format writes inside the stream (joblib arrays). */
   inlineHook?: InlineHook;
+  /** Reader window; the default suits files, tests use tiny ones. */
+  windowSize?: number;
+  /** Called between window refills; throws to abandon the scan (per-file timeout). */
+  checkpoint?: () => void;
   /**
    * Called after each complete stream with its index and value; returns the
    * offset to continue from (to skip a container's raw data) or undefined.
@@ -42,7 +46,7 @@ export interface StreamsOutcome {
 export async function runPickleStreams(source: ByteSource, emit: (f: Finding) => void, opts: StreamsOptions): Promise<StreamsOutcome> {
   const judge = new PickleJudge(opts.policy ?? DEFAULT_POLICY);
   const persistents = judge.persistents;
-  const reader = new WindowReader(source, opts.start ?? 0, Math.min(1 << 20, Math.max(4096, source.size)));
+  const reader = new WindowReader(source, opts.start ?? 0, opts.windowSize ?? Math.min(1 << 20, Math.max(4096, source.size)));
   const streams: StreamResult[] = [];
   let offset = opts.start ?? 0;
   let isPickle = true;
@@ -58,56 +62,65 @@ export async function runPickleStreams(source: ByteSource, emit: (f: Finding) =>
       details: { opcodes: res.opcodes, stream: streams.length },
     });
 
-  while (offset < source.size) {
-    if (streams.length >= opts.maxStreams) {
-      emit({
-        severity: 'MEDIUM',
-        rule: 'pickle/limit',
-        description: `more than ${opts.maxStreams} pickles stacked in one file; the rest was not scanned`,
-        module: '',
-        operator: '',
-        offset,
-        scanner: SCANNER,
+  try {
+    while (offset < source.size) {
+      if (streams.length >= opts.maxStreams) {
+        emit({
+          severity: 'MEDIUM',
+          rule: 'pickle/limit',
+          description: `more than ${opts.maxStreams} pickles stacked in one file; the rest was not scanned`,
+          module: '',
+          operator: '',
+          offset,
+          scanner: SCANNER,
+        });
+        break;
+      }
+      reader.seek(offset);
+      const head = Buffer.from(await source.read(offset, 256));
+      const vm = new PickleMachine(reader, judge, {
+        resolve: resolveGlobal,
+        limits: opts.limits,
+        ...(opts.inlineHook ? { inlineHook: opts.inlineHook } : {}),
+        ...(opts.checkpoint ? { checkpoint: opts.checkpoint } : {}),
       });
-      break;
-    }
-    reader.seek(offset);
-    const head = Buffer.from(await source.read(offset, 256));
-    const vm = new PickleMachine(reader, judge, resolveGlobal, opts.limits, opts.inlineHook);
-    const res = await vm.run();
-    if (!res.ok) {
-      const first = streams.length === 0;
-      if (res.actions === 0 && res.error!.kind !== 'limit') {
-        // Nothing was imported or called: a loader would have failed harmlessly.
-        if (first && !pickleShaped(head, res)) isPickle = false;
-        else if (first) malformed(res, 'Malformed pickle');
-        else
-          emit({
-            severity: 'LOW',
-            rule: 'pickle/trailing-data',
-            description: `${source.size - offset} bytes after the last pickle do not parse as one (${res.error!.message})`,
-            module: '',
-            operator: '',
-            offset,
-            scanner: SCANNER,
-          });
-      } else {
-        malformed(res, first ? 'Malformed pickle' : `Malformed pickle #${streams.length + 1} in the stream`);
+      const res = await vm.run();
+      if (!res.ok) {
+        const first = streams.length === 0;
+        if (res.actions === 0 && res.error!.kind !== 'limit') {
+          // Nothing was imported or called: a loader would have failed harmlessly.
+          if (first && !pickleShaped(head, res)) isPickle = false;
+          else if (first) malformed(res, 'Malformed pickle');
+          else
+            emit({
+              severity: 'LOW',
+              rule: 'pickle/trailing-data',
+              description: `${source.size - offset} bytes after the last pickle do not parse as one (${res.error!.message})`,
+              module: '',
+              operator: '',
+              offset,
+              scanner: SCANNER,
+            });
+        } else {
+          malformed(res, first ? 'Malformed pickle' : `Malformed pickle #${streams.length + 1} in the stream`);
+        }
+        streams.push(res);
+        break;
       }
       streams.push(res);
-      break;
+      offset = res.end;
+      if (opts.afterStream) {
+        const next = await opts.afterStream(streams.length - 1, res.value, res.end, persistents);
+        if (next !== undefined) offset = next;
+      }
+      persistents.length = 0;
     }
-    streams.push(res);
-    offset = res.end;
-    if (opts.afterStream) {
-      const next = await opts.afterStream(streams.length - 1, res.value, res.end, persistents);
-      if (next !== undefined) offset = next;
+  } finally {
+    // Also when a checkpoint abandons the scan: what was found so far is reported.
+    if (isPickle) {
+      judge.flush();
+      for (const f of judge.findings) emit(f);
     }
-    persistents.length = 0;
-  }
-  if (isPickle) {
-    judge.flush();
-    for (const f of judge.findings) emit(f);
   }
   return { isPickle, streams, end: offset, judge };
 }

@@ -60,6 +60,17 @@ export type InlineData = { kind: 'bytes'; length: number; padded: boolean } | { 
 
 export type InlineHook = (target: PyValue) => InlineData | undefined;
 
+export interface MachineOptions {
+  /** How names resolve (CPython's find_class rules); see resolve.ts. */
+  resolve: Resolver;
+  limits?: Limits;
+  inlineHook?: InlineHook;
+  /** Called between window refills; throws to abandon the scan (a per-file timeout). */
+  checkpoint?: () => void;
+  /** Nesting of inline pickles (joblib object arrays). */
+  depth?: number;
+}
+
 export interface StreamResult {
   /** Ended at STOP. */
   ok: boolean;
@@ -115,15 +126,23 @@ export class PickleMachine {
   /** Offset of the opcode that failed, for error positions. */
   private opAt = 0;
 
+  private readonly resolve: Resolver;
+  private readonly limits: Limits;
+  private readonly inlineHook?: InlineHook;
+  private readonly checkpoint?: () => void;
+  private readonly depth: number;
+
   constructor(
     private readonly r: WindowReader,
     private readonly events: PickleEvents,
-    private readonly resolve: Resolver,
-    private readonly limits: Limits = DEFAULT_LIMITS,
-    private readonly inlineHook?: InlineHook,
-    private readonly depth = 0,
+    private readonly options: MachineOptions,
   ) {
-    this.memo = new Memo(limits.memoBudgetBytes, limits.maxMemoEntries);
+    this.resolve = options.resolve;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.inlineHook = options.inlineHook;
+    this.checkpoint = options.checkpoint;
+    this.depth = options.depth ?? 0;
+    this.memo = new Memo(this.limits.memoBudgetBytes, this.limits.maxMemoEntries);
     this.start = r.offset;
   }
 
@@ -135,6 +154,8 @@ export class PickleMachine {
         opStart = this.r.offset;
         if (status === STOP) return this.result(true);
         if (status === NEED) {
+          // Time is checked between windows, once there is progress to keep.
+          if (this.opcodes > 0) this.checkpoint?.();
           if (!(await this.r.ensure(this.need))) {
             const op = this.r.end > this.r.pos ? OPCODE_NAMES[this.r.buf[this.r.pos]] : undefined;
             throw new PickleError(
@@ -869,7 +890,7 @@ export class PickleMachine {
     if (d.kind === 'bad') throw new PickleError(d.message);
     if (d.kind === 'pickle') {
       if (this.depth >= MAX_INLINE_DEPTH) throw new PickleError('inline pickles nested too deep', 'limit');
-      const sub = new PickleMachine(r, this.events, this.resolve, this.limits, this.inlineHook, this.depth + 1);
+      const sub = new PickleMachine(r, this.events, { ...this.options, depth: this.depth + 1 });
       const res = await sub.run();
       this.actions += res.actions;
       if (!res.ok) throw new PickleError(`inline object-array pickle: ${res.error!.message}`, res.error!.kind);

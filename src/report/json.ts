@@ -1,12 +1,18 @@
 import { SEVERITIES } from '../scan/findings.js';
-import type { ScanResult } from '../scan/scan.js';
+import type { ScanResult } from '../scan/result.js';
 
-export interface JsonReportOptions {
+export interface ReportOptions {
   showSkipped: boolean;
 }
 
-/** modelscan's JSON report, key for key and in its order; our extra keys sit beside its own. */
-export function toJsonReport(r: ScanResult, opts: JsonReportOptions): Record<string, unknown> {
+/**
+ * modelscan's JSON report, key for key and in its order; our extra keys sit
+ * beside its own (issue `position`, `rule`, `call`, `details`; summary
+ * `bytes_scanned`). With several inputs, `input_path` is their list and
+ * `absolute_path` the deepest folder holding them all, which every
+ * `source` is relative to.
+ */
+export function toJsonReport(r: ScanResult, opts: ReportOptions): Record<string, unknown> {
   const bySeverity: Record<string, number> = {};
   for (const s of SEVERITIES) bySeverity[s] = 0;
   for (const i of r.issues) bySeverity[i.severity]++;
@@ -20,5 +26,10 @@ export function toJsonReport(r: ScanResult, opts: JsonReportOptions): Record<str
   };
   if (r.scanned.length) summary.scanned = { total_scanned: r.scanned.length, scanned_files: r.scanned };
   if (opts.showSkipped) summary.skipped = { total_skipped: r.skipped.length, skipped_files: r.skipped };
+  summary.bytes_scanned = r.bytesScanned;
   return { summary, issues: r.issues, errors: r.errors };
+}
+
+export function jsonReport(r: ScanResult, opts: ReportOptions): string {
+  return `${JSON.stringify(toJsonReport(r, opts), null, 2)}\n`;
 }

@@ -1,97 +1,45 @@
-import { lstat, readdir } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import type { ScanContext } from '../formats/types.js';
 import { unsupportedName } from '../formats/unsupported/index.js';
-import { type ByteSource, FileSource } from '../io/byte-source.js';
-import type { Finding, Severity } from './findings.js';
+import { FileSource } from '../io/byte-source.js';
+import { DEFAULT_POLICY, type Policy } from '../pickle/policy.js';
+import { VERSION } from '../version.js';
+import { makeContext, ScanTimeout } from './context.js';
+import type { Finding } from './findings.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits } from './limits.js';
+import { type Issue, type ScanError, type ScanResult, type Skipped, toIssue } from './result.js';
 import { routeByContent } from './route.js';
+import { collectTargets, type Target } from './walk.js';
+
+export type { Issue, ScanError, ScanResult, Skipped } from './result.js';
 
 const PICKLE_FAMILY_EXT = /\.(pkl|pickle|pt|pth|bin|ckpt|joblib|dill|dat|npy)$/i;
 
-import { VERSION } from '../version.js';
-
-/** One finding in one file, in modelscan's issue shape plus our keys. */
-export interface Issue {
-  description: string;
-  operator: string;
-  module: string;
-  source: string;
-  scanner: string;
-  severity: Severity;
-  /** Byte offset in the source (archive member) where the construct starts. */
-  position: number;
-  rule: string;
-  call?: string;
-  details?: Record<string, unknown>;
-}
-
-export interface ScanError {
-  category: string;
-  description: string;
-  source: string;
-}
-
-export interface Skipped {
-  category: string;
-  description: string;
-  source: string;
-}
-
-export interface ScanResult {
-  inputPaths: string[];
-  /** The folder sources are relative to. */
-  absolutePath: string;
-  version: string;
-  timestamp: string;
-  scanned: string[];
-  skipped: Skipped[];
-  issues: Issue[];
-  errors: ScanError[];
+export interface ScanProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
 }
 
 export interface ScanOptions {
   limits?: Partial<ScanLimits>;
+  policy?: Policy;
+  /** Files larger than this many bytes are skipped with that reason (0 = no limit). */
+  maxFileSize?: number;
+  /** Per file, in milliseconds (0 = none): a file over time becomes an error; its findings stay. */
+  timeoutMs?: number;
+  /** Files scanned at once. Results are the same whatever the number. */
+  concurrency?: number;
+  onProgress?: (p: ScanProgress) => void;
+  /** Debug lines (which format each file was routed to). */
+  debug?: (message: string) => void;
 }
 
-interface Target {
-  abs: string;
-  source: string;
-}
-
-/** The deepest folder holding every input; sources are named relative to it. */
-function commonRoot(absPaths: string[], isDir: boolean[]): string {
-  const dirs = absPaths.map((p, i) => (isDir[i] ? p : dirname(p)));
-  let root = dirs[0];
-  for (const d of dirs.slice(1)) {
-    while (root !== d && !d.startsWith(root.endsWith(sep) ? root : root + sep)) root = dirname(root);
-  }
-  return root;
-}
-
-async function walk(dir: string, root: string, out: Target[], skipped: Skipped[], errors: ScanError[]): Promise<void> {
-  let names: string[];
-  try {
-    names = (await readdir(dir)).sort();
-  } catch (err) {
-    errors.push({ category: 'PATH', description: `cannot read folder: ${(err as Error).message}`, source: relative(root, dir) || '.' });
-    return;
-  }
-  for (const name of names) {
-    const abs = join(dir, name);
-    const source = relative(root, abs);
-    let st: Awaited<ReturnType<typeof lstat>>;
-    try {
-      st = await lstat(abs);
-    } catch (err) {
-      errors.push({ category: 'PATH', description: `cannot stat: ${(err as Error).message}`, source });
-      continue;
-    }
-    if (st.isSymbolicLink()) skipped.push({ category: 'SYMLINK', description: 'symbolic link not followed', source });
-    else if (st.isDirectory()) await walk(abs, root, out, skipped, errors);
-    else if (st.isFile()) out.push({ abs, source });
-    else skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: 'not a regular file', source });
-  }
+/** What one file contributed, kept apart so the result doesn't depend on completion order. */
+interface FileOutcome {
+  scanned: boolean;
+  issues: Issue[];
+  errors: ScanError[];
+  skipped: Skipped[];
 }
 
 /**
@@ -101,127 +49,108 @@ async function walk(dir: string, root: string, out: Target[], skipped: Skipped[]
  */
 export async function scan(paths: string[], options: ScanOptions = {}): Promise<ScanResult> {
   const limits: ScanLimits = { ...DEFAULT_SCAN_LIMITS, ...options.limits };
+  const walked = await collectTargets(paths);
   const result: ScanResult = {
     inputPaths: paths,
-    absolutePath: '',
+    absolutePath: walked.root,
     version: VERSION,
     timestamp: new Date().toISOString(),
     scanned: [],
-    skipped: [],
+    skipped: walked.skipped,
     issues: [],
-    errors: [],
+    errors: walked.errors,
+    bytesScanned: 0,
   };
-  const abs = paths.map((p) => resolve(p));
-  const stats = await Promise.all(abs.map((p) => lstat(p).catch(() => undefined)));
-  result.absolutePath = commonRoot(
-    abs,
-    stats.map((s) => !!s?.isDirectory()),
-  );
-  const root = result.absolutePath;
-  const targets: Target[] = [];
-  for (let i = 0; i < abs.length; i++) {
-    const st = stats[i];
-    const source = relative(root, abs[i]) || basename(abs[i]);
-    if (!st) result.errors.push({ category: 'PATH', description: `no such file or folder: ${paths[i]}`, source: paths[i] });
-    else if (st.isSymbolicLink()) result.skipped.push({ category: 'SYMLINK', description: 'symbolic link not followed', source });
-    else if (st.isDirectory()) await walk(abs[i], root, targets, result.skipped, result.errors);
-    else targets.push({ abs: abs[i], source });
+  const targets = walked.targets;
+  const outcomes: FileOutcome[] = new Array(targets.length);
+  const progress: ScanProgress = {
+    filesDone: 0,
+    filesTotal: targets.length,
+    bytesDone: 0,
+    bytesTotal: targets.reduce((s, t) => s + t.size, 0),
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const i = next++;
+      outcomes[i] = await scanFile(targets[i], limits, options);
+      progress.filesDone++;
+      progress.bytesDone += targets[i].size;
+      options.onProgress?.({ ...progress });
+    }
+  };
+  const pool = Math.max(1, Math.min(options.concurrency ?? 4, 64, targets.length));
+  await Promise.all(Array.from({ length: pool }, worker));
+  for (let i = 0; i < targets.length; i++) {
+    const o = outcomes[i];
+    if (o.scanned) {
+      result.scanned.push(targets[i].source);
+      result.bytesScanned += targets[i].size;
+    }
+    result.issues.push(...o.issues);
+    result.errors.push(...o.errors);
+    result.skipped.push(...o.skipped);
   }
-  for (const t of targets) await scanFile(t, limits, result);
   return result;
 }
 
-async function scanFile(t: Target, limits: ScanLimits, result: ScanResult): Promise<void> {
+async function scanFile(t: Target, limits: ScanLimits, options: ScanOptions): Promise<FileOutcome> {
+  const out: FileOutcome = { scanned: false, issues: [], errors: [], skipped: [] };
+  const maxSize = options.maxFileSize ?? 0;
+  if (maxSize > 0 && t.size > maxSize) {
+    out.skipped.push({
+      category: 'SIZE_LIMIT',
+      description: `larger than --max-file-size (${t.size} > ${maxSize} bytes); not scanned`,
+      source: t.source,
+    });
+    return out;
+  }
   const findings: Finding[] = [];
+  const timeoutMs = options.timeoutMs ?? 0;
   let src: FileSource | undefined;
   try {
     src = await FileSource.open(t.abs, t.source);
     if (src.size === 0) {
-      result.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: 'empty file', source: t.source });
-      return;
+      out.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: 'empty file', source: t.source });
+      return out;
     }
-    const ctx = makeContext(0, limits, (f) => findings.push(f));
+    const ctx = makeContext(
+      0,
+      {
+        limits,
+        policy: options.policy ?? DEFAULT_POLICY,
+        deadline: timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY,
+        timeoutMs,
+      },
+      (f) => findings.push(f),
+    );
     const routed = await routeByContent(src, ctx);
-    if (routed.format && routed.outcome === 'scanned') result.scanned.push(t.source);
+    options.debug?.(`${t.source}: ${routed.format ? `${routed.format.name} (${routed.outcome})` : 'no format matched'}`);
+    if (routed.format && routed.outcome === 'scanned') out.scanned = true;
     else if (routed.format) {
-      result.skipped.push({
+      out.skipped.push({
         category: 'SCAN_NOT_SUPPORTED',
         description: `${unsupportedName(routed.head)}: format not supported yet`,
         source: t.source,
       });
     } else if (PICKLE_FAMILY_EXT.test(t.source)) {
       // Named like a pickle-based model but matching no format: a loader would choke on it, we can't vouch for it.
-      result.errors.push({
+      out.errors.push({
         category: 'MODEL_SCAN',
         description: 'named like a pickle-based model, but its content is neither a pickle nor a known format',
         source: t.source,
       });
-    } else result.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: 'format not supported yet', source: t.source });
+    } else out.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: 'format not supported yet', source: t.source });
   } catch (err) {
-    result.errors.push({ category: 'MODEL_SCAN', description: `scan failed: ${(err as Error).message}`, source: t.source });
+    const timedOut = err instanceof ScanTimeout;
+    out.errors.push({
+      category: timedOut ? 'TIMEOUT' : 'MODEL_SCAN',
+      description: timedOut ? err.message : `scan failed: ${(err as Error).message}`,
+      source: t.source,
+    });
   } finally {
     await src?.close().catch(() => undefined);
-    for (const f of findings) result.issues.push(toIssue(f, t.source));
+    for (const f of findings) out.issues.push(toIssue(f, t.source));
   }
-}
-
-function toIssue(f: Finding, source: string): Issue {
-  return {
-    description: f.description,
-    operator: f.operator,
-    module: f.module,
-    source,
-    scanner: f.scanner,
-    severity: f.severity,
-    position: f.offset,
-    rule: f.rule,
-    ...(f.call !== undefined ? { call: f.call } : {}),
-    ...(f.details ? { details: f.details } : {}),
-  };
-}
-
-export function makeContext(depth: number, limits: ScanLimits, report: (f: Finding) => void): ScanContext {
-  return {
-    depth,
-    limits,
-    report,
-    async scanEmbedded(src: ByteSource, label: string, baseOffset: number): Promise<Finding[]> {
-      const inner: Finding[] = [];
-      const relay = (f: Finding) => {
-        const g: Finding = {
-          ...f,
-          offset: baseOffset >= 0 ? baseOffset + f.offset : f.offset,
-          description: `[${label}] ${f.description}`,
-          details: { ...f.details, embedded: label, ...(baseOffset < 0 ? { offsetWithinPayload: f.offset } : {}) },
-        };
-        inner.push(g);
-        report(g);
-      };
-      if (depth + 1 > limits.maxDepth) {
-        relay({
-          severity: 'MEDIUM',
-          rule: 'scan/too-deep',
-          description: `payloads nested more than ${limits.maxDepth} deep; not scanned`,
-          module: '',
-          operator: '',
-          offset: 0,
-          scanner: 'modelscan',
-        });
-        return inner;
-      }
-      const routed = await routeByContent(src, makeContext(depth + 1, limits, relay));
-      if (routed.format?.name !== 'pickle') {
-        relay({
-          severity: 'LOW',
-          rule: 'scan/unknown-embedded',
-          description: 'embedded payload is not a format the scanner knows',
-          module: '',
-          operator: '',
-          offset: 0,
-          scanner: 'modelscan',
-        });
-      }
-      return inner;
-    },
-  };
+  return out;
 }

@@ -29,6 +29,8 @@ export const pickleFormat: FormatScanner = {
       limits: ctx.limits.pickle,
       maxStreams: ctx.limits.maxStreams,
       inlineHook: joblibInlineData,
+      policy: ctx.policy,
+      checkpoint: ctx.checkpoint,
       afterStream: async (index, value, end, persistents) => {
         if (index === 0) legacy = value === LEGACY_MAGIC;
         if (!legacy || index < 3) return undefined;
