@@ -1,5 +1,8 @@
 import type { ByteSource } from './byte-source.js';
 
+/** Bytes read after a jump, before the reader knows it is walking forward again. */
+const PROBE = 64 << 10;
+
 /**
  * A sliding window over a source for parsers that walk forward: `ensure(n)`
  * makes n bytes available at `pos` (refilling in chunks), `skip(n)` jumps
@@ -13,6 +16,12 @@ export class WindowReader {
   pos = 0;
   /** Valid bytes in buf. */
   end = 0;
+  /**
+   * True at the start and after a jump: the next refill reads a small chunk,
+   * since a parser that just skipped a tensor often needs a few bytes and then
+   * skips again. Reading on sequentially goes back to full windows.
+   */
+  private probing = true;
 
   constructor(
     readonly source: ByteSource,
@@ -51,7 +60,7 @@ export class WindowReader {
     while (this.end < n) {
       const abs = this.base + this.end;
       if (abs >= this.source.size) return false;
-      const room = this.buf.length - this.end;
+      const room = this.probing ? Math.min(this.buf.length - this.end, Math.max(n - this.end, PROBE)) : this.buf.length - this.end;
       const ahead = await this.takePrefetch(abs);
       let got: Buffer;
       if (ahead && ahead.length > 0) {
@@ -64,7 +73,8 @@ export class WindowReader {
       }
       this.end += got.length;
     }
-    this.startPrefetch(this.base + this.end);
+    if (this.probing) this.probing = false;
+    else this.startPrefetch(this.base + this.end);
     return true;
   }
 
@@ -101,6 +111,7 @@ export class WindowReader {
     this.base = this.base + this.pos + n;
     this.pos = 0;
     this.end = 0;
+    this.probing = true;
   }
 
   /** Moves to an absolute offset (forward or back), dropping the window. */
@@ -112,5 +123,6 @@ export class WindowReader {
     this.base = abs;
     this.pos = 0;
     this.end = 0;
+    this.probing = true;
   }
 }
