@@ -155,6 +155,7 @@ describe('modelscan CLI end to end', () => {
       ]);
       assert.deepEqual(Object.keys(report.issues[0]).slice(0, 6), ['description', 'operator', 'module', 'source', 'scanner', 'severity']);
       assert.match(r.stderr, /^DEBUG: /m);
+      assert.doesNotMatch(r.stderr, /\r/, 'no progress bar when stderr is not a terminal');
     });
 
     it('-o writes every format to the file and nothing to stdout', async () => {
