@@ -64,9 +64,7 @@ const REAL_EXPECTED: Record<string, Row[]> = {
 };
 
 /** Files the scanner can't open yet: skipped with a reason, never reported clean as scanned. */
-const REAL_SKIPPED: Record<string, string> = {
-  'torch_state_dict_zip.pt': 'zip archive: format not supported yet',
-};
+const REAL_SKIPPED: Record<string, string> = {};
 
 interface Expect {
   rule: string;

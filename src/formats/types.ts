@@ -18,6 +18,16 @@ export interface ScanContext {
    * when `baseOffset` is known) and returned so the caller can weigh them.
    */
   scanEmbedded(src: ByteSource, label: string, baseOffset: number): Promise<Finding[]>;
+  /**
+   * Routes an archive member through content detection one level deeper;
+   * its findings and skips are reported under `outer:member`. Returns the
+   * format that scanned it, if any.
+   */
+  scanMember(src: ByteSource, member: string): Promise<string | undefined>;
+  /** Records something inside the file that was not scanned, and why. */
+  skip(member: string, reason: string): void;
+  /** Shared by every decompression of this file. */
+  readonly decompressBudget: { remaining: number };
 }
 
 /** 'unsupported': recognised, but not scannable yet; routing stops and the file is skipped. */

@@ -347,6 +347,15 @@ const ALLOW_LIST: Record<string, readonly string[]> = {
   fractions: ['Fraction'],
   uuid: ['UUID'],
   functools: ['partial'],
+  // TorchScript archives' own pickle helpers (data.pkl, constants.pkl, *.debug_pkl).
+  'torch.jit._pickle': [
+    'build_intlist',
+    'build_tensorlist',
+    'build_doublelist',
+    'build_boollist',
+    'build_tensor_from_id',
+    'restore_type_tag',
+  ],
   argparse: ['Namespace'],
   pathlib: ['PosixPath', 'WindowsPath', 'PurePosixPath', 'PureWindowsPath', 'Path'],
   re: ['_compile'],

@@ -50,9 +50,9 @@ export async function runPickleStreams(source: ByteSource, emit: (f: Finding) =>
   const streams: StreamResult[] = [];
   let offset = opts.start ?? 0;
   let isPickle = true;
-  const malformed = (res: StreamResult, what: string) =>
+  const malformed = (res: StreamResult, what: string, severity: 'LOW' | 'MEDIUM' = 'MEDIUM') =>
     emit({
-      severity: 'MEDIUM',
+      severity,
       rule: res.error!.kind === 'limit' ? 'pickle/limit' : 'pickle/malformed',
       description: `${what}: ${res.error!.message}; the stream was not read past this point`,
       module: '',
@@ -101,6 +101,10 @@ export async function runPickleStreams(source: ByteSource, emit: (f: Finding) =>
               offset,
               scanner: SCANNER,
             });
+        } else if (first && res.calls === 0 && head[0] !== 0x80 && res.error!.kind !== 'limit') {
+          // Text that happens to start like a protocol-0 GLOBAL ("cat\ndog\n…"): it names modules
+          // (reported above as globals) but calls nothing before it breaks.
+          malformed(res, 'Data that starts like a protocol-0 pickle but breaks off', 'LOW');
         } else {
           malformed(res, first ? 'Malformed pickle' : `Malformed pickle #${streams.length + 1} in the stream`);
         }

@@ -81,6 +81,8 @@ export interface StreamResult {
   opcodes: number;
   /** Imports and calls seen: what could make loading this stream do something. */
   actions: number;
+  /** Calls alone (REDUCE, NEWOBJ, OBJ, INST …): imports without them run no pickled code. */
+  calls: number;
   /** Set when !ok. */
   error?: { message: string; offset: number; kind: 'truncated' | 'malformed' | 'limit' };
   /** The value STOP returned. */
@@ -116,6 +118,7 @@ export class PickleMachine {
   private frameEnd = -1;
   private opcodes = 0;
   private actions = 0;
+  private calls = 0;
   private need = 0;
   private longLineOp = 0;
   private retained = 0;
@@ -190,6 +193,7 @@ export class PickleMachine {
       protocol: this.protocol,
       opcodes: this.opcodes,
       actions: this.actions,
+      calls: this.calls,
       value: this.value,
     };
   }
@@ -255,6 +259,7 @@ export class PickleMachine {
   private call(callee: PyValue, args: PyValue, op: string, offset: number): PyCall {
     const c: PyCall = { t: 'call', callee, args, op, offset };
     this.actions++;
+    this.calls++;
     this.events.onCall(c);
     return c;
   }

@@ -16,29 +16,64 @@ export interface ContextOptions {
   timeoutMs: number;
 }
 
-export function makeContext(depth: number, opts: ContextOptions, report: (f: Finding) => void): ScanContext {
-  return {
+/** Where a file's findings and skipped members go. */
+export interface ContextSink {
+  finding(f: Finding): void;
+  skipped(member: string, reason: string): void;
+}
+
+/** The context for one file (depth 0) or for content nested in it. */
+export function makeContext(opts: ContextOptions, sink: ContextSink): ScanContext {
+  return childContext(0, '', opts, sink, { remaining: opts.limits.maxDecompressedBytes });
+}
+
+function childContext(depth: number, member: string, opts: ContextOptions, sink: ContextSink, budget: { remaining: number }): ScanContext {
+  const here = (f: Finding): Finding => (member ? { ...f, member: f.member ? `${member}:${f.member}` : member } : f);
+  const ctx: ScanContext = {
     depth,
     limits: opts.limits,
     policy: opts.policy,
-    report,
+    decompressBudget: budget,
+    report: (f) => sink.finding(here(f)),
+    skip: (m, reason) => sink.skipped(member ? `${member}:${m}` : m, reason),
     checkpoint() {
       if (Date.now() > opts.deadline) throw new ScanTimeout(`timed out after ${opts.timeoutMs / 1000} s; findings so far are listed`);
     },
+    async scanMember(src: ByteSource, name: string): Promise<string | undefined> {
+      if (depth + 1 > opts.limits.maxDepth) {
+        ctx.report({
+          severity: 'MEDIUM',
+          rule: 'archive/too-deep',
+          description: `archives nested more than ${opts.limits.maxDepth} deep; '${name}' was not scanned`,
+          module: '',
+          operator: '',
+          offset: 0,
+          scanner: 'modelscan',
+        });
+        return undefined;
+      }
+      const routed = await routeByContent(src, childContext(depth + 1, member ? `${member}:${name}` : name, opts, sink, budget));
+      if (routed.format && routed.outcome === 'scanned') return routed.format.name;
+      ctx.skip(name, routed.format ? `${routed.format.name}: format not supported yet` : 'format not supported yet');
+      return undefined;
+    },
     async scanEmbedded(src: ByteSource, label: string, baseOffset: number): Promise<Finding[]> {
       const inner: Finding[] = [];
-      const relay = (f: Finding) => {
-        const g: Finding = {
-          ...f,
-          offset: baseOffset >= 0 ? baseOffset + f.offset : f.offset,
-          description: `[${label}] ${f.description}`,
-          details: { ...f.details, embedded: label, ...(baseOffset < 0 ? { offsetWithinPayload: f.offset } : {}) },
-        };
-        inner.push(g);
-        report(g);
+      const relay: ContextSink = {
+        finding(f) {
+          const g: Finding = {
+            ...f,
+            offset: baseOffset >= 0 ? baseOffset + f.offset : f.offset,
+            description: `[${label}] ${f.description}`,
+            details: { ...f.details, embedded: label, ...(baseOffset < 0 ? { offsetWithinPayload: f.offset } : {}) },
+          };
+          inner.push(g);
+          ctx.report(g);
+        },
+        skipped: (m, reason) => ctx.skip(m, reason),
       };
       if (depth + 1 > opts.limits.maxDepth) {
-        relay({
+        relay.finding({
           severity: 'MEDIUM',
           rule: 'scan/too-deep',
           description: `payloads nested more than ${opts.limits.maxDepth} deep; not scanned`,
@@ -49,9 +84,9 @@ export function makeContext(depth: number, opts: ContextOptions, report: (f: Fin
         });
         return inner;
       }
-      const routed = await routeByContent(src, makeContext(depth + 1, opts, relay));
-      if (routed.format?.name !== 'pickle') {
-        relay({
+      const routed = await routeByContent(src, childContext(depth + 1, '', opts, relay, budget));
+      if (routed.format?.name !== 'pickle' && routed.format?.name !== 'pytorch-zip' && routed.format?.name !== 'zip') {
+        relay.finding({
           severity: 'LOW',
           rule: 'scan/unknown-embedded',
           description: 'embedded payload is not a format the scanner knows',
@@ -64,4 +99,5 @@ export function makeContext(depth: number, opts: ContextOptions, report: (f: Fin
       return inner;
     },
   };
+  return ctx;
 }

@@ -21,6 +21,8 @@ export interface Finding {
   offset: number;
   /** What the payload would do, e.g. `os.system('echo hi')`. */
   call?: string;
+  /** Where inside the file: an archive member path, `inner.zip:model.pkl` when nested. */
+  member?: string;
   /** Scanner that found it, modelscan-style dotted name. */
   scanner: string;
   details?: Record<string, unknown>;

@@ -6,10 +6,16 @@ export interface ScanLimits {
   maxDepth: number;
   /** Pickles stacked back to back in one source. */
   maxStreams: number;
+  /** Decompressed bytes per scanned file, all members and wrappers together. */
+  maxDecompressedBytes: number;
+  /** Entries in one archive. */
+  maxEntries: number;
 }
 
 export const DEFAULT_SCAN_LIMITS: ScanLimits = {
   pickle: DEFAULT_LIMITS,
   maxDepth: 8,
   maxStreams: 10_000,
+  maxDecompressedBytes: 64 * 2 ** 30,
+  maxEntries: 100_000,
 };

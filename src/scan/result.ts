@@ -47,7 +47,7 @@ export function toIssue(f: Finding, source: string): Issue {
     description: f.description,
     operator: f.operator,
     module: f.module,
-    source,
+    source: f.member ? `${source}:${f.member}` : source,
     scanner: f.scanner,
     severity: f.severity,
     position: f.offset,

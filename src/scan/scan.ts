@@ -115,14 +115,17 @@ async function scanFile(t: Target, limits: ScanLimits, options: ScanOptions): Pr
       return out;
     }
     const ctx = makeContext(
-      0,
       {
         limits,
         policy: options.policy ?? DEFAULT_POLICY,
         deadline: timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY,
         timeoutMs,
       },
-      (f) => findings.push(f),
+      {
+        finding: (f) => findings.push(f),
+        skipped: (member, reason) =>
+          out.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: reason, source: `${t.source}:${member}` }),
+      },
     );
     const routed = await routeByContent(src, ctx);
     options.debug?.(`${t.source}: ${routed.format ? `${routed.format.name} (${routed.outcome})` : 'no format matched'}`);

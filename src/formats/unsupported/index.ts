@@ -6,7 +6,6 @@ import type { FormatScanner } from '../types.js';
  * as pickles. Each entry leaves when its own scanner lands.
  */
 const MAGIC: readonly { name: string; test: (h: Buffer) => boolean }[] = [
-  { name: 'zip archive', test: (h) => h[0] === 0x50 && h[1] === 0x4b && (h[2] === 3 || h[2] === 5 || h[2] === 7) },
   { name: 'GGUF', test: (h) => h.toString('latin1', 0, 4) === 'GGUF' },
   { name: 'HDF5', test: (h) => h.toString('latin1', 0, 8) === '\x89HDF\r\n\x1a\n' },
   { name: 'NumPy .npy', test: (h) => h.toString('latin1', 0, 6) === '\x93NUMPY' },
