@@ -1,8 +1,8 @@
-import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { ByteSource } from './byte-source.js';
+import { type Codec, DECODERS } from './codecs/index.js';
 
-export type Codec = 'deflate-raw' | 'zlib' | 'gzip';
+export type { Codec };
 
 /** Shared by every decompressing source of one scanned file: total output is capped. */
 export interface DecompressBudget {
@@ -11,13 +11,35 @@ export interface DecompressBudget {
 
 export class DecompressCapError extends Error {}
 
+export interface MeasureCaps {
+  maxBytes: number;
+  /** Output/input ratio beyond which the stream is treated as a bomb… */
+  maxRatio: number;
+  /** …once it has produced more than this many bytes. */
+  ratioFloor: number;
+  checkpoint?: () => void;
+}
+
+/** How much a stream decodes to; `stopped` when a cap ended the count, `error` when the data is damaged there. */
+export interface Measurement {
+  size: number;
+  stopped?: 'size' | 'ratio';
+  error?: string;
+}
+
+async function* compressedChunks(parent: ByteSource, start: number, length: number): AsyncGenerator<Buffer> {
+  const end = start + length;
+  for (let pos = start; pos < end; pos += IN_CHUNK) yield Buffer.from(await parent.read(pos, Math.min(IN_CHUNK, end - pos)));
+}
+
+function describeCodecError(codec: Codec, err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.toLowerCase().startsWith(codec) ? msg : `${codec} data is corrupt: ${msg}`;
+}
+
 const IN_CHUNK = 64 << 10;
 /** Kept decompressed from the start so the format sniff and the parse that follows don't restart the codec. */
 const HEAD_CACHE = 64 << 10;
-
-function codecStream(codec: Codec): zlib.Inflate | zlib.InflateRaw | zlib.Gunzip {
-  return codec === 'deflate-raw' ? zlib.createInflateRaw() : codec === 'zlib' ? zlib.createInflate() : zlib.createGunzip();
-}
 
 /**
  * Forward-streaming decompression of [start, start+compressedSize) of a parent
@@ -50,31 +72,36 @@ export class DecompressSource implements ByteSource {
     private readonly budget: DecompressBudget,
   ) {}
 
-  /** Decompresses once to learn the output size (formats like gzip and zlib don't declare it reliably). */
-  static async measure(
-    parent: ByteSource,
-    start: number,
-    compressedSize: number,
-    codec: Codec,
-    budget: DecompressBudget,
-    cap: number,
-  ): Promise<number> {
-    const probe = new DecompressSource('measure', parent, start, compressedSize, cap, codec, {
-      remaining: Math.min(cap, budget.remaining),
-    });
-    while (!probe.ended) await probe.pump(true);
-    return probe.produced;
+  /**
+   * Decompresses once, keeping nothing, to learn the output size (gzip, zlib
+   * and most wrappers don't declare it reliably). Stops at the caps; a corrupt
+   * stream reports how far it decoded, since loaders act on that much before
+   * they fail.
+   */
+  static async measure(parent: ByteSource, start: number, compressedSize: number, codec: Codec, caps: MeasureCaps): Promise<Measurement> {
+    const it = DECODERS[codec](compressedChunks(parent, start, compressedSize))[Symbol.asyncIterator]();
+    let produced = 0;
+    try {
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return { size: produced };
+        produced += r.value.length;
+        if (produced > caps.maxBytes) return { size: caps.maxBytes, stopped: 'size' };
+        if (produced > caps.ratioFloor && produced / Math.max(1, compressedSize) > caps.maxRatio)
+          return { size: produced, stopped: 'ratio' };
+        caps.checkpoint?.();
+      }
+    } catch (err) {
+      if (err instanceof Error && err.constructor.name === 'ScanTimeout') throw err;
+      return { size: produced, error: describeCodecError(codec, err) };
+    } finally {
+      await it.return?.();
+    }
   }
 
   private restart(): void {
-    const parent = this.parent;
-    const start = this.start;
-    const end = start + this.compressedSize;
-    async function* input(): AsyncGenerator<Buffer> {
-      for (let pos = start; pos < end; pos += IN_CHUNK) yield Buffer.from(await parent.read(pos, Math.min(IN_CHUNK, end - pos)));
-    }
-    const stream = Readable.from(input()).pipe(codecStream(this.codec));
-    this.iter = stream[Symbol.asyncIterator]();
+    void this.iter?.return?.();
+    this.iter = DECODERS[this.codec](compressedChunks(this.parent, this.start, this.compressedSize))[Symbol.asyncIterator]();
     this.chunks = [];
     this.chunksStart = 0;
     this.produced = 0;
@@ -89,7 +116,7 @@ export class DecompressSource implements ByteSource {
     try {
       r = await this.iter!.next();
     } catch (err) {
-      throw new Error(`${this.codec} data is corrupt: ${(err as Error).message}`);
+      throw new Error(describeCodecError(this.codec, err));
     }
     if (r.done) {
       this.ended = true;
@@ -110,7 +137,7 @@ export class DecompressSource implements ByteSource {
     else this.chunksStart = this.produced;
     if (this.produced >= this.size) {
       this.ended = true;
-      await this.drainForCrc();
+      if (!discard) await this.drainForCrc();
     }
   }
 
@@ -126,7 +153,14 @@ export class DecompressSource implements ByteSource {
   /** After the declared size, let the codec finish so its CRC covers everything it would produce. */
   private async drainForCrc(): Promise<void> {
     for (;;) {
-      const r = await this.iter!.next();
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await this.iter!.next();
+      } catch {
+        // Damage after the declared end: what was served is all a loader gets too.
+        this.finalCrc = undefined;
+        return;
+      }
       if (r.done) break;
       this.overflowed = true;
       this.budget.remaining -= r.value.length;

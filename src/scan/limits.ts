@@ -10,6 +10,8 @@ export interface ScanLimits {
   maxDecompressedBytes: number;
   /** Entries in one archive. */
   maxEntries: number;
+  /** Output/input ratio of one compressed stream past which it is a bomb (checked beyond 256 MiB of output). */
+  maxCompressionRatio: number;
 }
 
 export const DEFAULT_SCAN_LIMITS: ScanLimits = {
@@ -18,4 +20,8 @@ export const DEFAULT_SCAN_LIMITS: ScanLimits = {
   maxStreams: 10_000,
   maxDecompressedBytes: 64 * 2 ** 30,
   maxEntries: 100_000,
+  maxCompressionRatio: 1000,
 };
+
+/** A stream must produce this much before its ratio counts: small highly compressible files are ordinary. */
+export const RATIO_FLOOR = 256 << 20;

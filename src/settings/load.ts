@@ -132,6 +132,10 @@ export function resolveSettings(doc: unknown): { settings: Settings; warnings: s
           else if (k === 'max_memo_entries') whole ? (limits.pickle.maxMemoEntries = whole) : bad(path, 'a positive whole number');
           else if (k === 'memo_budget_mb')
             n && n <= 4096 ? (limits.pickle.memoBudgetBytes = Math.round(n * (1 << 20))) : bad(path, 'megabytes from 1 to 4096');
+          else if (k === 'max_decompressed_bytes')
+            whole ? (limits.maxDecompressedBytes = whole) : bad(path, 'a positive whole number of bytes');
+          else if (k === 'max_compression_ratio') n && n >= 10 ? (limits.maxCompressionRatio = n) : bad(path, 'a ratio of 10 or more');
+          else if (k === 'max_entries') whole ? (limits.maxEntries = whole) : bad(path, 'a positive whole number');
           else if (k === 'concurrency') whole && whole <= 64 ? (concurrency = whole) : bad(path, 'a whole number from 1 to 64');
           else unknown(path);
         }

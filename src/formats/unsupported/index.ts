@@ -9,7 +9,6 @@ const MAGIC: readonly { name: string; test: (h: Buffer) => boolean }[] = [
   { name: 'GGUF', test: (h) => h.toString('latin1', 0, 4) === 'GGUF' },
   { name: 'HDF5', test: (h) => h.toString('latin1', 0, 8) === '\x89HDF\r\n\x1a\n' },
   { name: 'NumPy .npy', test: (h) => h.toString('latin1', 0, 6) === '\x93NUMPY' },
-  { name: 'gzip', test: (h) => h[0] === 0x1f && h[1] === 0x8b },
   { name: 'bzip2', test: (h) => h.toString('latin1', 0, 3) === 'BZh' },
   { name: 'xz', test: (h) => h.toString('latin1', 0, 6) === '\xfd7zXZ\x00' },
   { name: '7z', test: (h) => h.toString('latin1', 0, 6) === "7z\xbc\xaf'\x1c" },

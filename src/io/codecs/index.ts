@@ -1,0 +1,12 @@
+import { decodeWithZlib } from './node-zlib.js';
+
+/** A streaming decoder: pulls compressed chunks, yields decompressed ones (each ≤ 1 MiB). */
+export type Decoder = (input: AsyncIterable<Uint8Array>) => AsyncIterable<Buffer>;
+
+export const DECODERS = {
+  'deflate-raw': decodeWithZlib('deflate-raw'),
+  zlib: decodeWithZlib('zlib'),
+  gzip: decodeWithZlib('gzip'),
+} satisfies Record<string, Decoder>;
+
+export type Codec = keyof typeof DECODERS;
