@@ -28,6 +28,8 @@ export interface ScanContext {
   skip(member: string, reason: string): void;
   /** Shared by every decompression of this file. */
   readonly decompressBudget: { remaining: number };
+  /** Bytes that archives nested inside this file declare, all levels together (42.zip-style bombs). */
+  readonly nested: { declared: number };
 }
 
 /** 'unsupported': recognised, but not scannable yet; routing stops and the file is skipped. */

@@ -14,6 +14,8 @@ export interface ByteSource {
    */
   read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   close(): Promise<void>;
+  /** Reading far ahead costs producing every byte before it (a decompressing stream). */
+  readonly sequential?: boolean;
 }
 
 function clampRange(size: number, offset: number, length: number): number {
@@ -92,7 +94,9 @@ export class SliceSource implements ByteSource {
     if (start < 0 || size < 0 || start + size > parent.size) {
       throw new RangeError(`slice ${start}+${size} outside ${parent.name} (${parent.size} bytes)`);
     }
+    this.sequential = parent.sequential;
   }
+  readonly sequential?: boolean;
 
   read(offset: number, length: number, into?: Buffer): Promise<Buffer> {
     const want = clampRange(this.size, offset, length);

@@ -57,6 +57,7 @@ export class DecompressSource implements ByteSource {
   private ended = false;
   private head: Buffer | undefined;
   private crc = 0;
+  readonly sequential = true;
   /** The codec produced more than `size` bytes. */
   overflowed = false;
   /** CRC-32 of all output, once the codec has run to its end (for zip members). */

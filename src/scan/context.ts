@@ -24,16 +24,24 @@ export interface ContextSink {
 
 /** The context for one file (depth 0) or for content nested in it. */
 export function makeContext(opts: ContextOptions, sink: ContextSink): ScanContext {
-  return childContext(0, '', opts, sink, { remaining: opts.limits.maxDecompressedBytes });
+  return childContext(0, '', opts, sink, { remaining: opts.limits.maxDecompressedBytes }, { declared: 0 });
 }
 
-function childContext(depth: number, member: string, opts: ContextOptions, sink: ContextSink, budget: { remaining: number }): ScanContext {
+function childContext(
+  depth: number,
+  member: string,
+  opts: ContextOptions,
+  sink: ContextSink,
+  budget: { remaining: number },
+  nested: { declared: number },
+): ScanContext {
   const here = (f: Finding): Finding => (member ? { ...f, member: f.member ? `${member}:${f.member}` : member } : f);
   const ctx: ScanContext = {
     depth,
     limits: opts.limits,
     policy: opts.policy,
     decompressBudget: budget,
+    nested,
     report: (f) => sink.finding(here(f)),
     skip: (m, reason) => sink.skipped(member ? `${member}:${m}` : m, reason),
     checkpoint() {
@@ -52,7 +60,7 @@ function childContext(depth: number, member: string, opts: ContextOptions, sink:
         });
         return undefined;
       }
-      const routed = await routeByContent(src, childContext(depth + 1, member ? `${member}:${name}` : name, opts, sink, budget));
+      const routed = await routeByContent(src, childContext(depth + 1, member ? `${member}:${name}` : name, opts, sink, budget, nested));
       if (routed.format && routed.outcome === 'scanned') return routed.format.name;
       ctx.skip(name, routed.format ? `${routed.format.name}: format not supported yet` : 'format not supported yet');
       return undefined;
@@ -84,7 +92,7 @@ function childContext(depth: number, member: string, opts: ContextOptions, sink:
         });
         return inner;
       }
-      const routed = await routeByContent(src, childContext(depth + 1, '', opts, relay, budget));
+      const routed = await routeByContent(src, childContext(depth + 1, '', opts, relay, budget, nested));
       if (routed.format?.name !== 'pickle' && routed.format?.name !== 'pytorch-zip' && routed.format?.name !== 'zip') {
         relay.finding({
           severity: 'LOW',

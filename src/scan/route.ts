@@ -2,7 +2,8 @@ import { FORMATS } from '../formats/registry.js';
 import type { FormatScanner, ScanContext } from '../formats/types.js';
 import type { ByteSource } from '../io/byte-source.js';
 
-const HEAD = 64;
+/** Enough for every magic number, a tar header included. */
+const HEAD = 512;
 
 /** Scans a source with the first format whose content check and full parse accept it. */
 export async function routeByContent(

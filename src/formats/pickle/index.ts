@@ -6,6 +6,8 @@ import { type Finding, maxSeverity, severityRank } from '../../scan/findings.js'
 import { joblibInlineData } from '../joblib/inline-arrays.js';
 import { LEGACY_MAGIC, skipStorages, storageKeys, storageRefs } from '../pytorch-legacy/storages.js';
 import type { FormatScanner, ScanContext } from '../types.js';
+import { type CentralDirectory, findEndRecord, readCentralDirectory, ZipFormatError } from '../zip/central-directory.js';
+import { scanArchive } from '../zip/index.js';
 
 /**
  * Raw pickles whatever their name (.pkl .pt .bin .dat .txt …), including
@@ -57,9 +59,36 @@ export const pickleFormat: FormatScanner = {
     });
     if (!outcome.isPickle) return 'not-this-format';
     await scanNested(source, ctx, outcome.judge.nested);
+    await scanPolyglotZip(source, ctx);
     return 'scanned';
   },
 };
+
+/**
+ * torch.load goes by the first bytes, zipfile by the end record: a pickle with
+ * a zip appended is two files to two loaders, so the zip side is scanned too.
+ */
+async function scanPolyglotZip(source: ByteSource, ctx: ScanContext): Promise<void> {
+  if (source.size < 22 || (await findEndRecord(source)) === undefined) return;
+  let cd: CentralDirectory;
+  try {
+    cd = await readCentralDirectory(source, ctx.limits.maxEntries);
+  } catch (err) {
+    if (err instanceof ZipFormatError) return;
+    throw err;
+  }
+  if (cd.entries.length === 0) return;
+  ctx.report({
+    severity: 'MEDIUM',
+    rule: 'pickle/zip-polyglot',
+    description: `the pickle is also a zip archive (${cd.entries.length} member${cd.entries.length > 1 ? 's' : ''}): pickle and zip loaders see different content; both were scanned`,
+    module: '',
+    operator: '',
+    offset: cd.eocdOffset,
+    scanner: SCANNER,
+  });
+  await scanArchive(source, cd, ctx, true);
+}
 
 /** Payloads handed to loaders (pickle.loads(b'…'), torch's _load_from_bytes) are files of their own. */
 async function scanNested(source: ByteSource, ctx: ScanContext, nested: readonly NestedPayload[]): Promise<void> {

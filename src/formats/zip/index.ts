@@ -2,8 +2,16 @@ import zlib from 'node:zlib';
 import { type ByteSource, SliceSource } from '../../io/byte-source.js';
 import { DecompressSource } from '../../io/decompress-source.js';
 import type { Finding, Severity } from '../../scan/findings.js';
+import { RATIO_FLOOR } from '../../scan/limits.js';
 import type { FormatScanner, ScanContext } from '../types.js';
-import { type CentralDirectory, readCentralDirectory, readLocalHeader, type ZipEntry, ZipFormatError } from './central-directory.js';
+import {
+  type CentralDirectory,
+  findEndRecord,
+  readCentralDirectory,
+  readLocalHeader,
+  type ZipEntry,
+  ZipFormatError,
+} from './central-directory.js';
 import { memberNameProblem } from './names.js';
 import { torchLayout } from './torch.js';
 
@@ -25,6 +33,7 @@ const ORDINARY_FLAGS = 0x2 | 0x4 | 0x8 | 0x800;
 const CRC_CHECK_MAX = 16 << 20;
 const BOMB_RATIO = 100;
 const BOMB_MIN_SIZE = 64 << 20;
+const SEQUENTIAL_TAIL_MAX = 4 << 20;
 
 /**
  * Zip archives (and everything built on them: torch checkpoints, .npz,
@@ -54,7 +63,33 @@ export const zipFormat: FormatScanner = {
   },
 };
 
-export async function scanArchive(source: ByteSource, cd: CentralDirectory, ctx: ScanContext): Promise<void> {
+/** `prefixScanned`: the bytes before the first entry were already scanned as what they are (a polyglot seen from its pickle side). */
+/**
+ * Last resort for content no other format claimed: zipfile finds an archive
+ * by its end record wherever the file starts (self-extractors, polyglots), so
+ * the scanner looks there too before calling a file unknown.
+ */
+export const zipByEndRecordFormat: FormatScanner = {
+  name: 'zip',
+  detect: (_head, size) => size >= 22,
+  async scan(source, ctx) {
+    // Inside a compressed stream the tail costs decompressing everything (a bomb's zeros): only small ones are looked at.
+    if (source.sequential && source.size > SEQUENTIAL_TAIL_MAX) return 'not-this-format';
+    if ((await findEndRecord(source)) === undefined) return 'not-this-format';
+    let cd: CentralDirectory;
+    try {
+      cd = await readCentralDirectory(source, ctx.limits.maxEntries);
+    } catch (err) {
+      if (err instanceof ZipFormatError) return 'not-this-format';
+      throw err;
+    }
+    if (cd.entries.length === 0) return 'not-this-format';
+    await scanArchive(source, cd, ctx);
+    return 'scanned';
+  },
+};
+
+export async function scanArchive(source: ByteSource, cd: CentralDirectory, ctx: ScanContext, prefixScanned = false): Promise<void> {
   const entries = cd.entries;
   const torch = torchLayout(entries);
   if (cd.trailing > 0) {
@@ -63,7 +98,7 @@ export async function scanArchive(source: ByteSource, cd: CentralDirectory, ctx:
     );
   }
   const firstLocal = entries.reduce((m, e) => Math.min(m, e.localOffset), cd.cdOffset);
-  if (firstLocal > 0) {
+  if (firstLocal > 0 && !prefixScanned) {
     // Something sits before the first entry: a self-extractor stub, or a pickle in a polyglot file.
     ctx.report(
       finding('MEDIUM', 'zip/prefix-data', `${firstLocal} bytes precede the first zip entry; they were scanned as a file of their own`, 0),
@@ -98,6 +133,7 @@ export async function scanArchive(source: ByteSource, cd: CentralDirectory, ctx:
       ),
     );
   }
+  if (ctx.depth > 0) ctx.nested.declared += declared;
   for (const e of entries) {
     ctx.checkpoint();
     try {
@@ -109,6 +145,17 @@ export async function scanArchive(source: ByteSource, cd: CentralDirectory, ctx:
         member: e.name,
       });
     }
+  }
+  const total = ctx.nested.declared;
+  if (ctx.depth === 0 && total > RATIO_FLOOR && total / Math.max(1, source.size) > ctx.limits.maxCompressionRatio) {
+    ctx.report(
+      finding(
+        'MEDIUM',
+        'zip/nested-bomb',
+        `archives nested in this ${source.size}-byte file declare ${total} bytes in all (${Math.round(total / Math.max(1, source.size))}:1): a recursive decompression bomb`,
+        0,
+      ),
+    );
   }
 }
 
