@@ -2,7 +2,7 @@
 
 // modelscan benchmark harness (plain ESM, no dependencies, Node >= 20).
 //
-//   node bench/run.mjs [--only a|b|c[,..]] [--runs N] [--keep] [--timeout S]
+//   node bench/run.mjs [--only a|b|c|d|e[,..]] [--runs N] [--keep] [--timeout S]
 //   node bench/run.mjs --validate-small      # check the generators against CPython
 //   node bench/run.mjs --generate-only       # generate the files, run nothing
 //   node bench/run.mjs --cli PATH            # bench another CLI entry point (default:
@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import zlib from 'node:zlib';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.dirname(BENCH_DIR);
@@ -317,6 +318,168 @@ function generateDense(file, n) {
 }
 
 // ---------------------------------------------------------------------------
+// Containers: a torch zip checkpoint and a joblib file with one big inline
+// array. The tensor bytes are zeros left as holes (sparse files): the scanner
+// must skip them by offset, so their content is irrelevant and generation is
+// fast; the CRCs in the zip are still the real ones.
+
+function crc32Zeros(n) {
+  const zeros = Buffer.alloc(MiB);
+  let crc = 0;
+  for (let left = n; left > 0; left -= MiB) crc = zlib.crc32(left >= MiB ? zeros : zeros.subarray(0, left), crc);
+  return crc >>> 0;
+}
+
+/** torch.save's pickle for {name: float32 tensor} with storages named 0..n-1. */
+function torchDataPkl(tensors) {
+  const parts = [];
+  const op = (...b) => parts.push(Buffer.from(b));
+  const str = (s) => {
+    const b = Buffer.from(s);
+    const h = Buffer.alloc(5);
+    h[0] = 0x58; // BINUNICODE
+    h.writeUInt32LE(b.length, 1);
+    parts.push(h, b);
+  };
+  const int = (n) => {
+    const h = Buffer.alloc(5);
+    h[0] = 0x4a; // BININT
+    h.writeInt32LE(n, 1);
+    parts.push(h);
+  };
+  const global = (m, n) => parts.push(Buffer.from(`c${m}\n${n}\n`));
+  op(0x80, 2);
+  global('collections', 'OrderedDict');
+  op(0x29, 0x52, 0x28); // EMPTY_TUPLE REDUCE MARK
+  tensors.forEach((numel, i) => {
+    str(`layer${i}.weight`);
+    global('torch._utils', '_rebuild_tensor_v2');
+    op(0x28, 0x28); // MARK (args) MARK (persistent id)
+    str('storage');
+    global('torch', 'FloatStorage');
+    str(String(i));
+    str('cpu');
+    int(numel);
+    op(0x74, 0x51); // TUPLE BINPERSID
+    int(0);
+    op(0x28);
+    int(numel);
+    op(0x74, 0x28);
+    int(1);
+    op(0x74, 0x89); // TUPLE NEWFALSE
+    global('collections', 'OrderedDict');
+    op(0x29, 0x52, 0x74, 0x52); // EMPTY_TUPLE REDUCE TUPLE REDUCE
+  });
+  op(0x75, 0x2e); // SETITEMS STOP
+  return Buffer.concat(parts);
+}
+
+/** A stored-only zip64-free zip as torch writes it: archive/data.pkl, archive/data/N, version, byteorder. */
+function generateTorchZip(file, { tensors }) {
+  const fd = fs.openSync(file, 'w');
+  let pos = 0;
+  const central = [];
+  const add = (name, size, crc, data) => {
+    const n = Buffer.from(name);
+    // torch pads local headers so data starts on a 64-byte boundary (an extra field).
+    const pad = (64 - ((pos + 30 + n.length + 4) % 64)) % 64;
+    const extra = Buffer.alloc(4 + pad);
+    extra.writeUInt16LE(0x1234, 0);
+    extra.writeUInt16LE(pad, 2);
+    const h = Buffer.alloc(30);
+    h.writeUInt32LE(0x04034b50, 0);
+    h.writeUInt16LE(20, 4);
+    h.writeUInt32LE(crc, 14);
+    h.writeUInt32LE(size, 18);
+    h.writeUInt32LE(size, 22);
+    h.writeUInt16LE(n.length, 26);
+    h.writeUInt16LE(extra.length, 28);
+    const head = Buffer.concat([h, n, extra]);
+    fs.writeSync(fd, head, 0, head.length, pos);
+    central.push({ n, size, crc, offset: pos });
+    pos += head.length;
+    if (data) fs.writeSync(fd, data, 0, data.length, pos);
+    else fs.ftruncateSync(fd, pos + size); // a hole of zeros
+    pos += size;
+  };
+  const pkl = torchDataPkl(tensors);
+  add('archive/data.pkl', pkl.length, zlib.crc32(pkl) >>> 0, pkl);
+  add('archive/byteorder', 6, zlib.crc32(Buffer.from('little')) >>> 0, Buffer.from('little'));
+  const crcs = new Map();
+  tensors.forEach((numel, i) => {
+    const size = numel * 4;
+    if (!crcs.has(size)) crcs.set(size, crc32Zeros(size));
+    add(`archive/data/${i}`, size, crcs.get(size), null);
+  });
+  add('archive/version', 2, zlib.crc32(Buffer.from('3\n')) >>> 0, Buffer.from('3\n'));
+  const cd = [];
+  for (const e of central) {
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE(20, 4);
+    c.writeUInt16LE(20, 6);
+    c.writeUInt32LE(e.crc, 16);
+    c.writeUInt32LE(e.size, 20);
+    c.writeUInt32LE(e.size, 24);
+    c.writeUInt16LE(e.n.length, 28);
+    c.writeUInt32LE(e.offset, 42);
+    cd.push(c, e.n);
+  }
+  const cdBuf = Buffer.concat(cd);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(central.length, 8);
+  end.writeUInt16LE(central.length, 10);
+  end.writeUInt32LE(cdBuf.length, 12);
+  end.writeUInt32LE(pos, 16);
+  fs.writeSync(fd, Buffer.concat([cdBuf, end]), 0, cdBuf.length + 22, pos);
+  pos += cdBuf.length + 22;
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  return { bytes: pos, opcodes: 0 };
+}
+
+/**
+ * joblib.dump({'w': float32 array}) as joblib 1.2 writes it: the pickle of a
+ * NumpyArrayWrapper, alignment padding, the raw array bytes, then the rest
+ * of the pickle (SETITEM, STOP). Byte-for-byte what joblib writes for the
+ * same array (checked with --validate-small against a real joblib file).
+ */
+function generateJoblibArray(file, { count }) {
+  const head = (hexParts) => Buffer.from(hexParts.join(''), 'hex');
+  const shape = Buffer.alloc(5);
+  shape[0] = 0x4a; // BININT
+  shape.writeInt32LE(count, 1);
+  const body = Buffer.concat([
+    head([
+      '7d948c0177948c136a6f626c69622e6e756d70795f7069636b6c65948c114e756d70794172726179577261707065729493942981947d94288c08737562636c617373948c056e756d7079948c076e6461727261799493948c05736861706594',
+    ]),
+    shape,
+    head([
+      '85948c056f72646572948c0143948c056474797065946808680f93948c02663494898887945294284b038c013c944e4e4e4affffffff4affffffff4b007494628c0a616c6c6f775f6d6d617094888c1b6e756d70795f61727261795f616c69676e6d656e745f6279746573944b107562',
+    ]),
+  ]);
+  // joblib ends the frame at the wrapper's BUILD: the array bytes are not framed.
+  const frameBody = body;
+  const frame = Buffer.alloc(11);
+  frame[0] = 0x80;
+  frame[1] = 4;
+  frame[2] = 0x95;
+  frame.writeBigUInt64LE(BigInt(frameBody.length), 3);
+  const prefix = Buffer.concat([frame, frameBody]);
+  const padLen = 16 - ((prefix.length + 1) % 16);
+  const pad = Buffer.concat([Buffer.from([padLen]), Buffer.alloc(padLen, 0xff)]);
+  const fd = fs.openSync(file, 'w');
+  writeFully(fd, Buffer.concat([prefix, pad]));
+  const dataStart = prefix.length + pad.length;
+  const dataEnd = dataStart + count * 4;
+  fs.writeSync(fd, Buffer.from([0x73, 0x2e]), 0, 2, dataEnd); // SETITEM STOP after a hole of zeros
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  return { bytes: dataEnd + 2, opcodes: 0 };
+}
+
+// ---------------------------------------------------------------------------
 // Cases.
 
 const FULL = {
@@ -339,6 +502,18 @@ const CASES = {
     gen: (f) => generateDense(f, FULL.denseN),
     targets: { minOpsPerSec: 20e6, maxRssMB: 150 },
   },
+  d: {
+    file: 'checkpoint-2g.pt',
+    desc: '2 GiB torch zip checkpoint: 8 x 256 MiB float32 storages',
+    gen: (f) => generateTorchZip(f, { tensors: Array(8).fill(64 * MiB) }),
+    targets: { maxWall: 0.2, maxRssMB: 100 },
+  },
+  e: {
+    file: 'array-1g.joblib',
+    desc: '1 GiB joblib file: one float32 array inline',
+    gen: (f) => generateJoblibArray(f, { count: 256 * MiB }),
+    targets: { maxWall: 0.2, maxRssMB: 100 },
+  },
   c: {
     file: 'large-bytes-payload.pkl',
     desc: '1 GiB + os.system REDUCE at the very end',
@@ -354,7 +529,7 @@ const CASES = {
 function usage(msg) {
   if (msg) console.error(`run.mjs: ${msg}`);
   console.error(
-    'usage: node bench/run.mjs [--only a|b|c[,..]] [--runs N] [--keep] [--timeout SECONDS]\n' +
+    'usage: node bench/run.mjs [--only a|b|c|d|e[,..]] [--runs N] [--keep] [--timeout SECONDS]\n' +
       '                          [--cli PATH] [--validate-small] [--generate-only]',
   );
   process.exit(2);
@@ -390,7 +565,7 @@ function parseArgs(argv) {
           .split(',')
           .map((s) => s.trim().toLowerCase())
           .filter(Boolean)) {
-          if (!(c in CASES)) usage(`unknown case '${c}' (expected a, b or c)`);
+          if (!(c in CASES)) usage(`unknown case '${c}' (expected one of ${Object.keys(CASES).join(', ')})`);
           if (!opts.only.includes(c)) opts.only.push(c);
         }
         break;
