@@ -8,7 +8,6 @@ import type { FormatScanner } from '../types.js';
 const MAGIC: readonly { name: string; test: (h: Buffer) => boolean }[] = [
   { name: 'GGUF', test: (h) => h.toString('latin1', 0, 4) === 'GGUF' },
   { name: 'HDF5', test: (h) => h.toString('latin1', 0, 8) === '\x89HDF\r\n\x1a\n' },
-  { name: 'bzip2', test: (h) => h.toString('latin1', 0, 3) === 'BZh' },
   { name: 'xz', test: (h) => h.toString('latin1', 0, 6) === '\xfd7zXZ\x00' },
   { name: 'zstd', test: (h) => h.readUInt32LE(0) === 0xfd2fb528 },
   { name: 'lz4', test: (h) => h.readUInt32LE(0) === 0x184d2204 },

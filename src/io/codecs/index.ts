@@ -1,3 +1,4 @@
+import { decodeBzip2 } from './bzip2.js';
 import { decodeWithZlib } from './node-zlib.js';
 
 /** A streaming decoder: pulls compressed chunks, yields decompressed ones (each ≤ 1 MiB). */
@@ -7,6 +8,7 @@ export const DECODERS = {
   'deflate-raw': decodeWithZlib('deflate-raw'),
   zlib: decodeWithZlib('zlib'),
   gzip: decodeWithZlib('gzip'),
+  bzip2: decodeBzip2,
 } satisfies Record<string, Decoder>;
 
 export type Codec = keyof typeof DECODERS;
