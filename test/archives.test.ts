@@ -4,11 +4,13 @@
  * exact findings the construct must give.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import zlib from 'node:zlib';
+import { decodeBzip2 } from '../src/io/codecs/bzip2.js';
 import { type Issue, type ScanOptions, type ScanResult, scan } from '../src/scan/scan.js';
 import { pk, proto, reduce, shortUnicode, stackGlobal, stop, tuple1 } from './helpers/assembler.js';
 import { buildZip } from './helpers/zip-builder.js';
@@ -119,13 +121,30 @@ describe('zip header anomalies', () => {
     ]);
   });
 
+  it('decodes bzip2 members (method 12) like zipfile does', async () => {
+    const bz = readFileSync(new URL('./fixtures/codecs/bzip2-python-pickle.bz2', import.meta.url));
+    const plain: Buffer[] = [];
+    for await (const c of decodeBzip2(
+      (async function* () {
+        yield bz;
+      })(),
+    ))
+      plain.push(c);
+    const data = Buffer.concat(plain);
+    const zip = buildZip([{ name: 'model.pkl', data: bz, method: 12, size: data.length, crc: zlib.crc32(data) }]);
+    const r = await scanWith(zip, 'bz.zip');
+    assert.deepEqual(rules(r), []);
+    assert.deepEqual(r.skipped, []);
+    assert.equal(r.scanned.length, 1);
+  });
+
   it('reports symlink members', async () => {
     const r = await scanWith(buildZip([{ name: 'link', data: '/etc/passwd', symlink: true }]), 's.zip');
     assert.deepEqual(rules(r), ['MEDIUM zip/symlink :link']);
   });
 
   it('reports methods it cannot decode instead of skipping silently', async () => {
-    const r = await scanWith(buildZip([{ name: 'a.pkl', data: 'BZh9...', method: 12 }]), 'u.zip');
+    const r = await scanWith(buildZip([{ name: 'a.pkl', data: 'ppmd...', method: 98 }]), 'u.zip');
     assert.deepEqual(rules(r), ['MEDIUM zip/unsupported-method :a.pkl']);
   });
 

@@ -1,6 +1,6 @@
 import zlib from 'node:zlib';
 import { type ByteSource, SliceSource } from '../../io/byte-source.js';
-import { DecompressSource } from '../../io/decompress-source.js';
+import { type Codec, DecompressSource } from '../../io/decompress-source.js';
 import type { Finding, Severity } from '../../scan/findings.js';
 import { RATIO_FLOOR } from '../../scan/limits.js';
 import type { FormatScanner, ScanContext } from '../types.js';
@@ -27,6 +27,8 @@ const METHOD_NAMES: Record<number, string> = {
   98: 'ppmd',
   99: 'AES encryption',
 };
+/** Member compression methods the scanner decodes (Python's zipfile reads these too). */
+const MEMBER_CODECS: Partial<Record<number, Codec>> = { 8: 'deflate-raw', 12: 'bzip2' };
 /** Flag bits every zip writer may set: deflate options (1, 2), data descriptor (3), UTF-8 names (11). */
 const ORDINARY_FLAGS = 0x2 | 0x4 | 0x8 | 0x800;
 /** Members small enough to read through once more for their CRC. */
@@ -181,7 +183,8 @@ async function scanEntry(source: ByteSource, e: ZipEntry, ctx: ScanContext, torc
     ctx.report(
       at('MEDIUM', 'zip/unusual-flags', `member '${e.name}' sets unusual flag bits 0x${odd.toString(16)}; readers treat them differently`),
     );
-  if (e.method !== 0 && e.method !== 8) {
+  const codec = MEMBER_CODECS[e.method];
+  if (e.method !== 0 && !codec) {
     const m = METHOD_NAMES[e.method] ?? `method ${e.method}`;
     ctx.report(
       at(
@@ -192,7 +195,7 @@ async function scanEntry(source: ByteSource, e: ZipEntry, ctx: ScanContext, torc
     );
     return;
   }
-  if (e.method === 8 && e.size > BOMB_MIN_SIZE && e.size / Math.max(1, e.compressedSize) > BOMB_RATIO) {
+  if (codec && e.size > BOMB_MIN_SIZE && e.size / Math.max(1, e.compressedSize) > BOMB_RATIO) {
     ctx.report(
       at(
         'MEDIUM',
@@ -222,7 +225,7 @@ async function scanEntry(source: ByteSource, e: ZipEntry, ctx: ScanContext, torc
           local.dataOffset,
           e.compressedSize,
           e.size,
-          'deflate-raw',
+          codec!,
           ctx.decompressBudget,
         );
   if (e.method === 0 && e.size !== e.compressedSize) {
