@@ -389,3 +389,24 @@ function paxRecord(key: string, value: string): Buffer {
   while (String(len).length + rest.length !== len) len = String(len).length + rest.length;
   return Buffer.from(`${len}${rest}`);
 }
+
+describe('format spoofing', () => {
+  it('a pickle named like a data-only format is scanned as a pickle and reported as spoofing', async () => {
+    for (const name of ['model.safetensors', 'model.gguf', 'model.onnx', 'weights.h5', 'arr.npy']) {
+      const r = await scanWith(PAYLOAD, name);
+      assert.deepEqual(rules(r), ['CRITICAL pickle/unsafe-global ', 'MEDIUM format/spoofing '], name);
+    }
+  });
+
+  it('an .npz that is a zip and a plain pickle named .pkl are not spoofing', async () => {
+    assert.deepEqual(rules(await scanWith(buildZip([{ name: 'a.npy', data: 'x' }]), 'a.npz')), []);
+    assert.deepEqual(rules(await scanWith(BENIGN, 'model.pkl')), []);
+  });
+
+  it('a model-named file whose content is an image is an error, never clean', async () => {
+    const r = await scanWith(Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), 'model.pt');
+    assert.deepEqual(r.issues, []);
+    assert.equal(r.errors.length, 1);
+    assert.match(r.errors[0].description, /PNG image/);
+  });
+});

@@ -130,7 +130,14 @@ async function scanFile(t: Target, limits: ScanLimits, options: ScanOptions): Pr
     const routed = await routeByContent(src, ctx);
     options.debug?.(`${t.source}: ${routed.format ? `${routed.format.name} (${routed.outcome})` : 'no format matched'}`);
     if (routed.format && routed.outcome === 'scanned') out.scanned = true;
-    else if (routed.format) {
+    else if (routed.format && PICKLE_FAMILY_EXT.test(t.source)) {
+      // A model name over content we recognise but cannot read (an image, an unsupported container): never clean.
+      out.errors.push({
+        category: 'MODEL_SCAN',
+        description: `named like a pickle-based model, but its content is ${unsupportedName(routed.head)} data, which the scanner cannot read`,
+        source: t.source,
+      });
+    } else if (routed.format) {
       out.skipped.push({
         category: 'SCAN_NOT_SUPPORTED',
         description: `${unsupportedName(routed.head)}: format not supported yet`,
