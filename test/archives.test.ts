@@ -5,25 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { decodeBzip2 } from '../src/io/codecs/bzip2.js';
-import { type Issue, type ScanOptions, type ScanResult, scan } from '../src/scan/scan.js';
+import type { Issue, ScanResult } from '../src/scan/scan.js';
 import { pk, proto, reduce, shortUnicode, stackGlobal, stop, tuple1 } from './helpers/assembler.js';
+import { scanBytes } from './helpers/scan-bytes.js';
 import { buildZip } from './helpers/zip-builder.js';
 
-async function scanWith(bytes: Buffer, name: string, options: ScanOptions = {}): Promise<ScanResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'modelscan-archive-'));
-  try {
-    await writeFile(join(dir, name), bytes);
-    return await scan([join(dir, name)], options);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const scanWith = scanBytes;
 
 /** Rules with the part of the source after the file name (the member path), sorted. */
 const rules = (r: ScanResult): string[] =>

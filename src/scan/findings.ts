@@ -27,3 +27,17 @@ export interface Finding {
   scanner: string;
   details?: Record<string, unknown>;
 }
+
+/** A maker of structural findings (no module or operator) for one scanner. */
+export function structuralFinding(scanner: string) {
+  return (severity: Severity, rule: string, description: string, offset: number, extra?: Partial<Finding>): Finding => ({
+    severity,
+    rule,
+    description,
+    module: '',
+    operator: '',
+    offset,
+    scanner,
+    ...extra,
+  });
+}

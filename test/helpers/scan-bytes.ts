@@ -5,15 +5,15 @@ import { BufferSource } from '../../src/io/byte-source.js';
 import { runPickleStreams, type StreamsOutcome } from '../../src/pickle/streams.js';
 import type { Finding, Severity } from '../../src/scan/findings.js';
 import { DEFAULT_SCAN_LIMITS } from '../../src/scan/limits.js';
-import { type Issue, type ScanResult, scan } from '../../src/scan/scan.js';
+import { type Issue, type ScanOptions, type ScanResult, scan } from '../../src/scan/scan.js';
 
 /** Writes `bytes` to a fresh temp dir as `name`, runs scan() on it, and removes the dir. */
-export async function scanBytes(bytes: Buffer, name = 'payload.pkl'): Promise<ScanResult> {
+export async function scanBytes(bytes: Buffer, name = 'payload.pkl', options: ScanOptions = {}): Promise<ScanResult> {
   const dir = await mkdtemp(join(tmpdir(), 'modelscan-test-'));
   try {
     const path = join(dir, name);
     await writeFile(path, bytes);
-    return await scan([path]);
+    return await scan([path], options);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

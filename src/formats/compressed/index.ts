@@ -1,10 +1,10 @@
 import { DecompressSource } from '../../io/decompress-source.js';
-import type { Finding } from '../../scan/findings.js';
+import { type Finding, type Severity, structuralFinding } from '../../scan/findings.js';
 import { RATIO_FLOOR } from '../../scan/limits.js';
 import type { FormatScanner } from '../types.js';
 import { sniffCompression } from './magic.js';
 
-const SCANNER = 'modelscan.scanners.CompressedScan';
+const finding = structuralFinding('modelscan.scanners.CompressedScan');
 
 /**
  * A whole file wrapped in one compression codec: compressed joblib, pandas'
@@ -28,16 +28,10 @@ export const compressedFormat: FormatScanner = {
     });
     // Weak magic (zlib's two bytes, LZMA-alone's properties) that doesn't decode is some other format's business.
     if (m.error && m.size === 0 && wrapper.weakMagic) return 'not-this-format';
-    const at = (severity: Finding['severity'], rule: string, description: string): Finding => ({
-      severity,
-      rule,
-      description,
-      module: '',
-      operator: '',
-      offset: 0,
-      scanner: SCANNER,
-      details: { codec: wrapper.codec, decompressedBytes: m.size, compressedBytes: source.size },
-    });
+    const at = (severity: Severity, rule: string, description: string): Finding =>
+      finding(severity, rule, description, 0, {
+        details: { codec: wrapper.codec, decompressedBytes: m.size, compressedBytes: source.size },
+      });
     if (m.stopped === 'size')
       ctx.report(
         at(

@@ -1,10 +1,10 @@
 import { type ByteSource, SliceSource } from '../../io/byte-source.js';
-import type { Finding } from '../../scan/findings.js';
+import { structuralFinding } from '../../scan/findings.js';
 import type { FormatScanner } from '../types.js';
 import { describeDtype, shapeProduct } from './dtype.js';
 import { type PyLiteral, parsePyLiteral } from './py-literal.js';
 
-const SCANNER = 'modelscan.scanners.NumpyUnsafeOpScan';
+const at = structuralFinding('modelscan.scanners.NumpyUnsafeOpScan');
 const MAGIC = '\x93NUMPY';
 /** numpy itself refuses headers over 10 000 bytes unless the file is trusted; real ones are ~100. */
 const MAX_HEADER = 1 << 20;
@@ -26,15 +26,6 @@ export const numpyFormat: FormatScanner = {
   name: 'numpy',
   detect: (head) => head.toString('latin1', 0, 6) === MAGIC,
   async scan(source, ctx) {
-    const at = (severity: Finding['severity'], rule: string, description: string, offset: number): Finding => ({
-      severity,
-      rule,
-      description,
-      module: '',
-      operator: '',
-      offset,
-      scanner: SCANNER,
-    });
     let h: NpyHeader;
     try {
       h = await readNpyHeader(source);

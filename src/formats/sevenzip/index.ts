@@ -1,7 +1,8 @@
 import { SliceSource } from '../../io/byte-source.js';
+import { structuralFinding } from '../../scan/findings.js';
 import type { FormatScanner } from '../types.js';
 
-const SCANNER = 'modelscan.scanners.SevenZipScan';
+const finding = structuralFinding('modelscan.scanners.SevenZipScan');
 const SIGNATURE = "7z\xbc\xaf'\x1c";
 const START = 32;
 
@@ -18,15 +19,14 @@ export const sevenZipFormat: FormatScanner = {
     const head = Buffer.from(await source.read(0, START));
     const nextHeaderOffset = head.length >= 20 ? Number(head.readBigUInt64LE(12)) : 0;
     const packed = Math.min(nextHeaderOffset, Math.max(0, source.size - START));
-    ctx.report({
-      severity: 'MEDIUM',
-      rule: '7z/unscannable',
-      description: `7z archive: its members cannot be listed or decompressed by the scanner, so they were not checked (${packed} packed bytes); extract it and scan the files`,
-      module: '',
-      operator: '',
-      offset: 0,
-      scanner: SCANNER,
-    });
+    ctx.report(
+      finding(
+        'MEDIUM',
+        '7z/unscannable',
+        `7z archive: its members cannot be listed or decompressed by the scanner, so they were not checked (${packed} packed bytes); extract it and scan the files`,
+        0,
+      ),
+    );
     if (packed > 0) await ctx.scanMember(new SliceSource(`${source.name}:<packed streams>`, source, START, packed), '<packed streams>');
     return 'scanned';
   },

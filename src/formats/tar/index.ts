@@ -1,10 +1,12 @@
 import { SliceSource } from '../../io/byte-source.js';
-import type { Finding, Severity } from '../../scan/findings.js';
+import { type Finding, type Severity, structuralFinding } from '../../scan/findings.js';
 import type { FormatScanner } from '../types.js';
 import { memberNameProblem } from '../zip/names.js';
 import { BLOCK, isZeroBlock, looksLikeTar, parseHeader, parsePax, TarFormatError } from './header.js';
 
-const SCANNER = 'modelscan.scanners.TarArchiveScan';
+const finding = structuralFinding('modelscan.scanners.TarArchiveScan');
+const at = (severity: Severity, rule: string, description: string, offset: number, member?: string): Finding =>
+  finding(severity, rule, description, offset, member ? { member } : undefined);
 const MAX_META = 1 << 20;
 const TYPE_NAMES: Record<string, string> = { '3': 'character device', '4': 'block device', '6': 'FIFO', S: 'GNU sparse file' };
 
@@ -18,16 +20,6 @@ export const tarFormat: FormatScanner = {
   name: 'tar',
   detect: (head) => looksLikeTar(head),
   async scan(source, ctx) {
-    const at = (severity: Severity, rule: string, description: string, offset: number, member?: string): Finding => ({
-      severity,
-      rule,
-      description,
-      module: '',
-      operator: '',
-      offset,
-      scanner: SCANNER,
-      ...(member ? { member } : {}),
-    });
     const seen = new Set<string>();
     let pos = 0;
     let entries = 0;

@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import { type ByteSource, SliceSource } from '../../io/byte-source.js';
 import { type Codec, DecompressSource } from '../../io/decompress-source.js';
-import type { Finding, Severity } from '../../scan/findings.js';
+import { type Finding, type Severity, structuralFinding } from '../../scan/findings.js';
 import { RATIO_FLOOR } from '../../scan/limits.js';
 import type { FormatScanner, ScanContext } from '../types.js';
 import {
@@ -15,7 +15,7 @@ import {
 import { memberNameProblem } from './names.js';
 import { torchLayout } from './torch.js';
 
-const SCANNER = 'modelscan.scanners.ZipArchiveScan';
+const finding = structuralFinding('modelscan.scanners.ZipArchiveScan');
 const METHOD_NAMES: Record<number, string> = {
   1: 'shrink',
   6: 'implode',
@@ -219,15 +219,7 @@ async function scanEntry(source: ByteSource, e: ZipEntry, ctx: ScanContext, torc
   const member: ByteSource =
     e.method === 0
       ? new SliceSource(`${source.name}:${e.name}`, source, local.dataOffset, Math.min(e.size, e.compressedSize))
-      : new DecompressSource(
-          `${source.name}:${e.name}`,
-          source,
-          local.dataOffset,
-          e.compressedSize,
-          e.size,
-          codec!,
-          ctx.decompressBudget,
-        );
+      : new DecompressSource(`${source.name}:${e.name}`, source, local.dataOffset, e.compressedSize, e.size, codec!, ctx.decompressBudget);
   if (e.method === 0 && e.size !== e.compressedSize) {
     ctx.report(at('MEDIUM', 'zip/size-mismatch', `stored member '${e.name}' declares ${e.size} bytes but holds ${e.compressedSize}`));
   }
@@ -278,8 +270,4 @@ async function judgeTorchScriptCode(member: ByteSource, e: ZipEntry, ctx: ScanCo
       member: e.name,
     });
   }
-}
-
-function finding(severity: Severity, rule: string, description: string, offset: number): Finding {
-  return { severity, rule, description, module: '', operator: '', offset, scanner: SCANNER };
 }
