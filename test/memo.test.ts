@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { BufferSource } from '../src/io/byte-source.js';
 import { ELIDED, Memo } from '../src/pickle/memo.js';
+import { runPickleStreams } from '../src/pickle/streams.js';
 import { newContainer } from '../src/pickle/values.js';
+import type { Finding } from '../src/scan/findings.js';
+import { DEFAULT_SCAN_LIMITS } from '../src/scan/limits.js';
+import { binget, memoize, none, pk, pop, proto, shortUnicode, stop } from './helpers/assembler.js';
 
 describe('Memo', () => {
   it('MEMOIZE keys follow the number of distinct keys, as _pickle.c memo_len', () => {
@@ -55,7 +60,9 @@ describe('Memo', () => {
     const g = { t: 'global', rawModule: 'os', rawName: 'system', module: 'os', name: 'system', offset: 0 } as const;
     m.put(4, g);
     assert.equal(m.get(0), big, 'lists are kept by identity (APPENDs may follow)');
+    assert.equal(m.elidedRead, false, 'nothing summarised has been read back yet');
     assert.equal(m.get(1), ELIDED);
+    assert.equal(m.elidedRead, true);
     assert.equal(m.get(2), 'torch._utils');
     assert.equal(m.get(3), ELIDED);
     assert.equal(m.get(4), g);
@@ -67,5 +74,25 @@ describe('Memo', () => {
     const t = newContainer('tuple', [1, 'a']);
     m.put(0, t);
     assert.deepEqual(m.get(0), t);
+  });
+});
+
+describe('memo budget in a stream', () => {
+  const run = async (bytes: Buffer) => {
+    const findings: Finding[] = [];
+    await runPickleStreams(new BufferSource('mem', bytes), (f) => findings.push(f), {
+      limits: { ...DEFAULT_SCAN_LIMITS.pickle, memoBudgetBytes: 2048 },
+      maxStreams: 1,
+    });
+    return findings.map((f) => `${f.severity} ${f.rule}`);
+  };
+  const filler = Array.from({ length: 40 }, (_, i) => [shortUnicode(`some text ${i} `.repeat(4)), memoize(), pop()]).flat();
+
+  it('summarised entries nobody reads back are not reported', async () => {
+    assert.deepEqual(await run(pk(proto(4), ...filler, none(), stop())), []);
+  });
+
+  it('reading a summarised entry back is reported (LOW)', async () => {
+    assert.deepEqual(await run(pk(proto(4), ...filler, binget(39), stop())), ['LOW pickle/memo-budget']);
   });
 });

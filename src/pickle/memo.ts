@@ -73,6 +73,8 @@ export class Memo {
   length = 0;
   private spent = 0;
   budgetHit = false;
+  /** A summarised entry was fetched again: something downstream saw an opaque value instead of the real one. */
+  elidedRead = false;
   /** The chunk written last: MEMOIZE keys are sequential, so it is almost always the next one's. */
   private curChunk = -1;
   private curStates: Uint8Array = NO_STATES;
@@ -112,9 +114,14 @@ export class Memo {
     if (key >= 0 && key < 2 ** 32 && ci < this.states.length) {
       const s = this.states[ci]?.[key & MASK];
       if (s === KEPT) return this.values[ci]![key & MASK];
-      if (s === DROPPED) return ELIDED;
+      if (s === DROPPED) {
+        this.elidedRead = true;
+        return ELIDED;
+      }
     }
-    return this.sparse.get(key);
+    const v = this.sparse.get(key);
+    if (v === ELIDED) this.elidedRead = true;
+    return v;
   }
 
   private selectChunk(ci: number): void {

@@ -176,8 +176,13 @@ export class PickleMachine {
       if (!(err instanceof PickleError)) throw err;
       return { ...this.result(false), error: { message: err.message, offset: Math.max(opStart, this.opAt), kind: err.kind } };
     } finally {
-      if (this.memo.budgetHit) {
-        this.events.onOddity('memo-budget', 'memo grew past its memory budget; later memo entries were summarised', this.start);
+      // Summarised entries nobody reads back change nothing; one that is read back is shown as opaque, which is worth saying.
+      if (this.memo.elidedRead) {
+        this.events.onOddity(
+          'memo-budget',
+          'memo grew past its memory budget and a summarised entry was read back; it is judged as an opaque value',
+          this.start,
+        );
       }
       if (this.retentionCapped) {
         this.events.onOddity('retention-cap', 'retained argument bytes reached their cap; later arguments were truncated', this.start);
