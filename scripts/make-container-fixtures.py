@@ -505,6 +505,16 @@ def make_malicious():
         "malicious",
     )
 
+    lzma_zip = os.path.join(MAL_DIR, "payload_lzma_member.zip")
+    with fixed_zip_time():
+        with zipfile.ZipFile(lzma_zip, "w", compression=zipfile.ZIP_LZMA) as z:
+            z.writestr("model.pkl", pkl)
+    record(
+        lzma_zip,
+        f"zipfile.ZIP_LZMA (method 14, end marker) with one member model.pkl = pickle.dumps(Reduce{PAYLOAD_DESC}, protocol=4)",
+        "malicious",
+    )
+
     config = json.dumps({"model_type": "logreg", "version": 1}, sort_keys=True).encode() + b"\n"
     write_bytes(
         os.path.join(MAL_DIR, "payload_in_tar.tar.gz"),

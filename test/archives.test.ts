@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { decodeBzip2 } from '../src/io/codecs/bzip2.js';
+import { DECODERS, type Decoder } from '../src/io/codecs/index.js';
 import type { Issue, ScanResult } from '../src/scan/scan.js';
 import { pk, proto, reduce, shortUnicode, stackGlobal, stop, tuple1 } from './helpers/assembler.js';
 import { scanBytes } from './helpers/scan-bytes.js';
@@ -126,6 +127,42 @@ describe('zip header anomalies', () => {
     assert.deepEqual(rules(r), []);
     assert.deepEqual(r.skipped, []);
     assert.equal(r.scanned.length, 1);
+  });
+
+  const decodeAll = async (decode: Decoder, data: Buffer): Promise<Buffer> => {
+    const out: Buffer[] = [];
+    for await (const c of decode(
+      (async function* () {
+        yield data;
+      })(),
+    ))
+      out.push(c);
+    return Buffer.concat(out);
+  };
+
+  it('decodes xz (95) and zstd (93) members', async () => {
+    const xz = readFileSync(new URL('./fixtures/codecs/xz-python-pickle.xz', import.meta.url));
+    const zst = readFileSync(new URL('./fixtures/codecs/zstd-tiny.zst', import.meta.url));
+    const xzPlain = await decodeAll(DECODERS.xz, xz);
+    const zstPlain = await decodeAll(DECODERS.zstd, zst);
+    const zip = buildZip([
+      { name: 'model.pkl', data: xz, method: 95, size: xzPlain.length, crc: zlib.crc32(xzPlain) },
+      { name: 'notes.bin', data: zst, method: 93, size: zstPlain.length, crc: zlib.crc32(zstPlain) },
+    ]);
+    const r = await scanWith(zip, 'xz.zip');
+    assert.deepEqual(rules(r), []);
+    assert.deepEqual(r.errors, []);
+    // The zstd member decodes to plain text: routed and skipped as such, not refused.
+    assert.deepEqual(
+      r.skipped.map((s) => s.source),
+      ['xz.zip:notes.bin'],
+    );
+  });
+
+  it('refuses LZMA members (14) without an end marker rather than guessing their end', async () => {
+    const zip = buildZip([{ name: 'model.pkl', data: Buffer.alloc(32), method: 14 }]);
+    const r = await scanWith(zip, 'lz.zip');
+    assert.deepEqual(rules(r), ['MEDIUM zip/unsupported-method :model.pkl']);
   });
 
   it('reports symlink members', async () => {

@@ -28,7 +28,7 @@ const METHOD_NAMES: Record<number, string> = {
   99: 'AES encryption',
 };
 /** Member compression methods the scanner decodes (Python's zipfile reads these too). */
-const MEMBER_CODECS: Partial<Record<number, Codec>> = { 8: 'deflate-raw', 12: 'bzip2' };
+const MEMBER_CODECS: Partial<Record<number, Codec>> = { 8: 'deflate-raw', 12: 'bzip2', 14: 'zip-lzma', 93: 'zstd', 95: 'xz' };
 /** Flag bits every zip writer may set: deflate options (1, 2), data descriptor (3), UTF-8 names (11). */
 const ORDINARY_FLAGS = 0x2 | 0x4 | 0x8 | 0x800;
 /** Members small enough to read through once more for their CRC. */
@@ -183,9 +183,10 @@ async function scanEntry(source: ByteSource, e: ZipEntry, ctx: ScanContext, torc
     ctx.report(
       at('MEDIUM', 'zip/unusual-flags', `member '${e.name}' sets unusual flag bits 0x${odd.toString(16)}; readers treat them differently`),
     );
-  const codec = MEMBER_CODECS[e.method];
+  // LZMA members without the end marker need their size threaded into the decoder; no real writer makes them.
+  const codec = e.method === 14 && !(e.flags & 0x2) ? undefined : MEMBER_CODECS[e.method];
   if (e.method !== 0 && !codec) {
-    const m = METHOD_NAMES[e.method] ?? `method ${e.method}`;
+    const m = e.method === 14 ? 'lzma without an end marker' : (METHOD_NAMES[e.method] ?? `method ${e.method}`);
     ctx.report(
       at(
         'MEDIUM',

@@ -1,0 +1,66 @@
+#!/bin/sh
+# Regenerates the Zstandard fixtures under test/fixtures/codecs/ (zstd CLI
+# 1.5.x, /usr/bin/python3 for the inputs) and prints the expected decoded
+# size and SHA-256 of each, as pasted into test/zstd-codec.test.ts. Inputs are
+# deterministic and zstd output is too (-T1), so reruns give the same files.
+set -eu
+cd "$(dirname "$0")/.."
+out=test/fixtures/codecs
+mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+/usr/bin/python3 - "$tmp" <<'PY'
+import random, sys
+d = sys.argv[1]
+r = random.Random(20240601)
+words = [''.join(r.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(r.randint(2, 9))) for _ in range(40)]
+lines, n = [], 0
+while sum(map(len, lines)) < 40000:
+    lines.append(f'{n:06d} ' + ' '.join(r.choice(words) for _ in range(r.randint(3, 12))) + '\n')
+    n += 1
+text = ''.join(lines).encode()[:40000]
+unit = text[:3000]
+open(f'{d}/text.bin', 'wb').write(text)
+# A 3000-byte unit repeated with a counter: several 128 KiB blocks, matches across them.
+open(f'{d}/periodic.bin', 'wb').write(b''.join(unit + b'%08d' % i for i in range(100)))
+open(f'{d}/big.bin', 'wb').write(b''.join(unit + b'%08d' % i for i in range(700)))
+open(f'{d}/random.bin', 'wb').write(bytes(r.getrandbits(8) for _ in range(12000)))
+open(f'{d}/tiny.bin', 'wb').write(b'hello, zstd\n')
+open(f'{d}/empty.bin', 'wb').write(b'')
+PY
+head -c 209715200 /dev/zero > "$tmp/zeros.bin"
+
+z() { # z NAME INPUT OPTIONS...
+  name=$1 src=$2
+  shift 2
+  zstd -q -f -T1 "$@" "$tmp/$src.bin" -o "$out/zstd-$name.zst"
+  cp "$tmp/$src.bin" "$tmp/$name.expected"
+}
+z empty empty
+z tiny tiny
+z text-19 text -19
+z text-1-nocheck text -1 --no-check
+z periodic-1 periodic -1
+z big-19 big -19
+z big-1-nocheck big -1 --no-check
+z random random -3
+z zeros-19 zeros -19
+
+# From a pipe: no content size, so the declared window (128 MiB) is what must be allocated.
+zstd -q -T1 -19 --long=27 < "$tmp/periodic.bin" > "$out/zstd-long-stdin.zst"
+cp "$tmp/periodic.bin" "$tmp/long-stdin.expected"
+
+cat "$out/zstd-tiny.zst" "$out/zstd-text-1-nocheck.zst" "$out/zstd-empty.zst" > "$out/zstd-concat.zst"
+cat "$tmp/tiny.bin" "$tmp/text.bin" > "$tmp/concat.expected"
+
+# Skippable frames (magic 0x184D2A5A with 5 bytes, 0x184D2A50 with none) around a frame.
+printf '\132\052\115\030\005\000\000\000skip!' > "$out/zstd-skippable.zst"
+cat "$out/zstd-tiny.zst" >> "$out/zstd-skippable.zst"
+printf '\120\052\115\030\000\000\000\000' >> "$out/zstd-skippable.zst"
+cp "$tmp/tiny.bin" "$tmp/skippable.expected"
+
+for f in "$tmp"/*.expected; do
+  name=$(basename "$f" .expected)
+  printf "  'zstd-%s.zst': [%s, '%s'],\n" "$name" "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -d' ' -f1)"
+done

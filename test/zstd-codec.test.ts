@@ -1,0 +1,376 @@
+/**
+ * src/io/codecs/zstd: the Zstandard decoder around fzstd. Fixtures come from
+ * scripts/make-codec-fixtures-zstd.sh (zstd CLI); their expected output is
+ * pinned by size and SHA-256. Hostile frames are built here byte by byte,
+ * among them inputs of a few bytes that make fzstd 0.1.1 loop for minutes or
+ * forever when it is handed them directly: the block walk must refuse them.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { decodeZstd, MAX_WINDOW, Xxh64, xxh64Low32 } from '../src/io/codecs/zstd.js';
+
+const DIR = join(new URL('..', import.meta.url).pathname, 'test/fixtures/codecs');
+const MiB = 1 << 20;
+
+/** fixture → [decompressed size, SHA-256], as printed by the fixture script. */
+const EXPECTED: Record<string, [number, string]> = {
+  'zstd-big-1-nocheck.zst': [2105600, '897933487b88af843b651a84aa035fb6d3692efa2fb92ff23fcda2a19a0a0863'],
+  'zstd-big-19.zst': [2105600, '897933487b88af843b651a84aa035fb6d3692efa2fb92ff23fcda2a19a0a0863'],
+  'zstd-concat.zst': [40012, '102f88c5d76841225178b5551b032d3134c291b57f75af082735f2d6e98a55c2'],
+  'zstd-empty.zst': [0, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+  'zstd-long-stdin.zst': [300800, 'f22a075860d1b096aafd1514b2148c5aa849c4c38020b8701bd0442ef1369ae9'],
+  'zstd-periodic-1.zst': [300800, 'f22a075860d1b096aafd1514b2148c5aa849c4c38020b8701bd0442ef1369ae9'],
+  'zstd-random.zst': [12000, 'f0eddbfd39c24ba28d5a14262800fb1bc56b942ed044da86050065aaefdeca9d'],
+  'zstd-skippable.zst': [12, '7a7c5e8d4ca612fd27d2bd63dca6d85cb759b6366abf6556cbcd483db9416aac'],
+  'zstd-text-1-nocheck.zst': [40000, '236bcb706f0539d532325fd4cb7b24b16e1e97bcc35605533f4a1f7b9e3406ab'],
+  'zstd-text-19.zst': [40000, '236bcb706f0539d532325fd4cb7b24b16e1e97bcc35605533f4a1f7b9e3406ab'],
+  'zstd-tiny.zst': [12, '7a7c5e8d4ca612fd27d2bd63dca6d85cb759b6366abf6556cbcd483db9416aac'],
+  'zstd-zeros-19.zst': [209715200, '72abf2ca8f36943ebe2e49ca3a51d409ca5f0bfcffab6c9d25643c17c32889da'],
+};
+
+const fixture = (name: string): Buffer => readFileSync(join(DIR, name));
+
+async function* chunked(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+}
+
+interface Result {
+  size: number;
+  sha: string;
+  chunks: number[];
+  bytes?: Buffer;
+}
+
+/** Decodes fully (keeping the bytes when asked); `cap` stops early so mutated bombs stay cheap. */
+async function decode(data: Uint8Array, chunk = data.length || 1, opts: { keep?: boolean; cap?: number } = {}): Promise<Result> {
+  const hash = createHash('sha256');
+  const chunks: number[] = [];
+  const kept: Buffer[] = [];
+  let size = 0;
+  for await (const c of decodeZstd(chunked(data, chunk))) {
+    assert.ok(Buffer.isBuffer(c));
+    hash.update(c);
+    chunks.push(c.length);
+    if (opts.keep) kept.push(c);
+    size += c.length;
+    if (opts.cap !== undefined && size >= opts.cap) break;
+  }
+  return { size, sha: hash.digest('hex'), chunks, bytes: opts.keep ? Buffer.concat(kept) : undefined };
+}
+
+async function rejects(data: Uint8Array, re: RegExp, chunk?: number): Promise<void> {
+  await assert.rejects(decode(data, chunk), (err: unknown) => {
+    assert.ok(err instanceof Error, 'throws an Error');
+    assert.match(err.message, re);
+    return true;
+  });
+}
+
+const MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+const RAW = 0;
+const RLE = 1;
+const COMPRESSED = 2;
+
+/** A block: 3-byte header (size is the content length, or the run length for RLE), then its content. */
+function block(type: number, content: number[], last = true, size = content.length): number[] {
+  const h = (size << 3) | (type << 1) | (last ? 1 : 0);
+  return [h & 0xff, (h >> 8) & 0xff, h >> 16, ...content];
+}
+
+/** A frame with a plain header (FHD 0: window descriptor, no content size, no checksum) unless given. */
+function frame(blocks: number[], header: number[] = [0x00, 0x38]): Uint8Array {
+  return Uint8Array.from([...MAGIC, ...header, ...blocks]);
+}
+
+/** Sequences section with one sequence, every table in RLE mode, then the given bit stream. */
+function oneSequence(literals: number[], llCode: number, ofCode: number, mlCode: number, bits: number[]): number[] {
+  return [literals.length << 3, ...literals, 1, 0x54, llCode, ofCode, mlCode, ...bits];
+}
+
+describe('zstd: XXH64', () => {
+  it('matches the reference values (low 32 bits)', () => {
+    assert.equal(xxh64Low32(new Uint8Array(0)), 0x51d8e999);
+    assert.equal(xxh64Low32(Buffer.from('abc')), 0xad770999);
+  });
+
+  it('fed in odd pieces, agrees with the one-shot hash', () => {
+    const data = Buffer.from('Nobody inspects the spammish repetition, nobody at all, not one bit'.repeat(9));
+    for (const piece of [1, 5, 31, 32, 33, 100]) {
+      const h = new Xxh64();
+      for (let i = 0; i < data.length; i += piece) h.update(data.subarray(i, i + piece));
+      assert.equal(h.digest32(), xxh64Low32(data));
+    }
+  });
+});
+
+describe('zstd: fixtures round-trip', () => {
+  for (const [name, [size, sha]] of Object.entries(EXPECTED)) {
+    if (name === 'zstd-zeros-19.zst') continue;
+    it(name, async () => {
+      const data = fixture(name);
+      for (const chunk of [1, 7, data.length || 1]) {
+        if (chunk === 1 && data.length > 3000) continue;
+        const r = await decode(data, chunk);
+        assert.equal(r.size, size, `size with ${chunk}-byte chunks`);
+        assert.equal(r.sha, sha, `sha with ${chunk}-byte chunks`);
+        assert.ok(
+          r.chunks.every((n) => n > 0 && n <= MiB),
+          'chunks are non-empty and ≤ 1 MiB',
+        );
+      }
+    });
+  }
+
+  it('1-byte input chunks on multi-block frames', async () => {
+    for (const name of ['zstd-big-19.zst', 'zstd-text-1-nocheck.zst'])
+      assert.equal((await decode(fixture(name), 1)).sha, EXPECTED[name][1]);
+  });
+
+  it('a 200 MB bomb decodes whole in chunks of 512 KiB–1 MiB', async () => {
+    const [size, sha] = EXPECTED['zstd-zeros-19.zst'];
+    const r = await decode(fixture('zstd-zeros-19.zst'), 4096);
+    assert.equal(r.size, size);
+    assert.equal(r.sha, sha);
+    assert.ok(r.chunks.slice(0, -1).every((n) => n >= 512 << 10 && n <= MiB));
+  });
+});
+
+describe('zstd: frame headers', () => {
+  it('empty input and garbage are refused', async () => {
+    await rejects(new Uint8Array(0), /^zstd: empty input/);
+    await rejects(Buffer.from('PK\x03\x04 not zstd'), /^zstd: not a zstd frame \(magic 0x04034b50\)/);
+    await rejects(Buffer.concat([fixture('zstd-tiny.zst'), Buffer.from('junk')]), /^zstd: not a zstd frame/);
+    await rejects(Uint8Array.from([0x28, 0xb5]), /^zstd: truncated input/);
+  });
+
+  it('skippable frames alone decode to nothing', async () => {
+    const r = await decode(fixture('zstd-skippable.zst').subarray(0, 13));
+    assert.equal(r.size, 0);
+    await rejects(fixture('zstd-skippable.zst').subarray(0, 12), /^zstd: truncated input \(in a skippable frame\)/);
+  });
+
+  it(`windows above ${MAX_WINDOW} bytes are refused`, async () => {
+    // Window descriptor exponent 19: 2^29 bytes.
+    await rejects(frame(block(RAW, [1]), [0x00, 0x98]), /^zstd: window of 536870912 bytes exceeds the cap/);
+    // 256 MiB + 1/8: just over.
+    await rejects(frame(block(RAW, [1]), [0x00, 0x91]), /^zstd: window of 301989888 bytes exceeds the cap/);
+    // Single segment: the content size is the window (8-byte field, 300 MB).
+    const fcs = [0x00, 0xa3, 0xe1, 0x11, 0, 0, 0, 0];
+    await rejects(frame(block(RAW, [1]), [0xe0, ...fcs]), /^zstd: window of 300000000 bytes exceeds the cap/);
+    // Exactly 256 MiB is accepted.
+    const ok = await decode(frame(block(RAW, [1, 2]), [0x00, 0x90]), undefined, { keep: true });
+    assert.deepEqual([...ok.bytes!], [1, 2]);
+  });
+
+  it('a huge declared window with a small content size costs only the content size', async () => {
+    // 1 GiB window descriptor, 2-byte content size field (+256): 300 bytes of content.
+    const content = new Array(300).fill(7);
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    for await (const c of decodeZstd(chunked(frame(block(RAW, content), [0x40, 0xa0, 44, 0]), 64))) {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
+      assert.equal(c.length, 300);
+    }
+    assert.ok(peak < 64 * MiB, `array buffers grew by ${peak}`);
+  });
+
+  it('dictionaries and the reserved bit are refused', async () => {
+    await rejects(frame(block(RAW, [1]), [0x01, 0x38, 42]), /^zstd: frames that need a dictionary are not supported \(dictionary id 42\)/);
+    await rejects(frame(block(RAW, [1]), [0x08, 0x38]), /^zstd: reserved bit set in the frame header/);
+    // A dictionary id field holding 0 means "no dictionary".
+    assert.equal((await decode(frame(block(RAW, [1]), [0x03, 0x38, 0, 0, 0, 0]))).size, 1);
+  });
+
+  it('content size and content checksum are checked', async () => {
+    // Single segment, 1-byte content size.
+    await rejects(frame(block(RAW, [1, 2, 3]), [0x20, 4]), /^zstd: frame content size mismatch \(header says 4, frame holds 3\)/);
+    await rejects(frame(block(RAW, [1, 2, 3, 4, 5]), [0x20, 4]), /^zstd: block of 5 bytes exceeds the maximum of 4/);
+    const data = Buffer.from(fixture('zstd-tiny.zst'));
+    data[data.length - 1] ^= 1;
+    await rejects(data, /^zstd: content checksum mismatch/);
+  });
+});
+
+describe('zstd: blocks', () => {
+  it('raw, RLE and compressed blocks, several per frame', async () => {
+    const blocks = [
+      ...block(RAW, [0x61, 0x62], false),
+      ...block(RLE, [0x7a], false, 5),
+      // Literals "hello", then a match of 3 at offset 5 (offset code 3: 8 + 0 - 3; 3 bits + end mark).
+      ...block(COMPRESSED, oneSequence([0x68, 0x65, 0x6c, 0x6c, 0x6f], 5, 3, 0, [0x08])),
+    ];
+    const r = await decode(frame(blocks), undefined, { keep: true });
+    assert.equal(r.bytes!.toString(), 'abzzzzzhellohel');
+  });
+
+  it('reserved block types and oversized blocks are refused', async () => {
+    await rejects(frame(block(3, [0])), /^zstd: corrupt block \(reserved block type\)/);
+    // 1 KiB window: blocks up to 1 KiB.
+    await rejects(frame(block(RAW, new Array(1025).fill(0)), [0x00, 0x00]), /^zstd: block of 1025 bytes exceeds the maximum of 1024/);
+    await rejects(frame(block(RLE, [0], true, 1025), [0x00, 0x00]), /^zstd: block decodes to 1025 bytes, past the maximum of 1024/);
+    // fzstd itself would let one RLE block expand to 2 MiB.
+    await rejects(
+      frame(block(RLE, [0], true, (128 << 10) + 1), [0x00, 0x50]),
+      /^zstd: block decodes to 131073 bytes, past the maximum of 131072/,
+    );
+  });
+
+  it('an 18-byte block that would keep fzstd busy for minutes is refused at once', async () => {
+    // 98047 sequences of the longest codes, from a 1-byte bit stream.
+    const t = Date.now();
+    await rejects(
+      frame(block(COMPRESSED, [0x00, 0xff, 0xff, 0xff, 0x54, 35, 1, 52, 0x01]), [0x00, 0x00]),
+      /^zstd: corrupt block \(sequence bit stream overrun\)/,
+    );
+    assert.ok(Date.now() - t < 1000);
+  });
+
+  it('a 27-byte Huffman table that would make fzstd loop forever is refused at once', async () => {
+    // FSE-coded weights whose one symbol takes every state: transitions read no bits.
+    const content = [0xa2, 0x80, 0x02, 0x04, 0xf0, 0x03, 0x00, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const t = Date.now();
+    await rejects(frame(block(COMPRESSED, content), [0x00, 0x00]), /^zstd: corrupt block \(more than 255 Huffman weights\)/);
+    assert.ok(Date.now() - t < 1000);
+  });
+
+  it('sequences must stay within the literals, the data and the block', async () => {
+    // Literal length code 5 with only 3 literals.
+    await rejects(
+      frame(block(COMPRESSED, oneSequence([1, 2, 3], 5, 3, 0, [0x08]))),
+      /^zstd: corrupt block \(literal lengths exceed the literals\)/,
+    );
+    // Offset code 3 with extra bits 7: offset 12, with 5 bytes decoded.
+    await rejects(
+      frame(block(COMPRESSED, oneSequence([1, 2, 3, 4, 5], 5, 3, 0, [0x0f]))),
+      /^zstd: corrupt block \(match offset 12 reaches before/,
+    );
+    // Match length code 52 (65539+) in a 1 KiB window.
+    await rejects(
+      frame(block(COMPRESSED, oneSequence([1, 2, 3, 4, 5], 5, 0, 52, [0, 0, 1])), [0x00, 0x00]),
+      /^zstd: corrupt block \(decodes past the block maximum of 1024\)/,
+    );
+    // Bits left over.
+    await rejects(
+      frame(block(COMPRESSED, oneSequence([1, 2, 3, 4, 5], 5, 3, 0, [0x10]))),
+      /^zstd: corrupt block \(sequence bit stream not consumed exactly\)/,
+    );
+    // Repeat mode before any table, codes out of range.
+    await rejects(
+      frame(block(COMPRESSED, [0x00, 1, 0xfc, 0x01])),
+      /^zstd: corrupt block \(sequence tables reused before any were defined\)/,
+    );
+    await rejects(frame(block(COMPRESSED, oneSequence([1], 36, 3, 0, [0x08]))), /^zstd: corrupt block \(code 36 above 35\)/);
+  });
+
+  it('offsets fzstd would read wrong (64 MiB and more at some bit positions) are refused, not decoded wrong', async () => {
+    // Offset code 26 read at bit 7: its top bit lies past fzstd's 32-bit load. Match length code 43: 7 bits.
+    await rejects(
+      frame(block(COMPRESSED, oneSequence([], 0, 26, 43, [0, 0, 0, 0, 3]))),
+      /^zstd: match offset code 26 at this bit position is beyond what fzstd decodes correctly/,
+    );
+  });
+
+  it('streams of tiny blocks under a big window are refused before they burn minutes', async () => {
+    // 64 MiB window, no content size: fzstd shifts 64 MiB after each 1-byte block.
+    const tiny: number[] = [];
+    for (let i = 0; i < 40; i++) tiny.push(...block(RAW, [i], i === 39));
+    const t = Date.now();
+    await rejects(frame(tiny, [0x00, 0x80]), /^zstd: blocks too small for their window/);
+    assert.ok(Date.now() - t < 10_000);
+  });
+});
+
+describe('zstd: truncation and damage', () => {
+  it('every truncation of small frames throws', async () => {
+    const boundaries: Record<string, number[]> = { 'zstd-skippable.zst': [13, 38] };
+    for (const name of ['zstd-tiny.zst', 'zstd-empty.zst', 'zstd-skippable.zst', 'zstd-periodic-1.zst']) {
+      const data = fixture(name);
+      const step = Math.max(1, Math.floor(data.length / 300));
+      for (let n = 1; n < data.length; n += step) {
+        if (boundaries[name]?.includes(n)) continue;
+        await rejects(data.subarray(0, n), /^zstd: truncated input/);
+      }
+    }
+  });
+
+  it('truncations of multi-frame and multi-block streams throw, whatever the chunking', async () => {
+    for (const name of ['zstd-concat.zst', 'zstd-big-19.zst']) {
+      const data = fixture(name);
+      for (const n of [3, 5, 9, 100, 1000, data.length - 5, data.length - 1])
+        for (const chunk of [7, 4096]) await rejects(data.subarray(0, n), /^zstd: truncated input/, chunk);
+    }
+  });
+
+  it('flipped bytes throw a zstd error or decode, never hang or crash', async () => {
+    const runs: [string, number][] = [
+      ['zstd-text-1-nocheck.zst', 120],
+      ['zstd-big-1-nocheck.zst', 120],
+      ['zstd-text-19.zst', 120],
+      ['zstd-periodic-1.zst', 120],
+      ['zstd-zeros-19.zst', 40],
+    ];
+    for (const [name, count] of runs) {
+      const base = fixture(name);
+      let state = 12345;
+      for (let k = 0; k < count; k++) {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        const data = Buffer.from(base);
+        data[state % data.length] ^= 1 << (k % 8);
+        try {
+          await decode(data, 4096, { cap: 2 * MiB });
+        } catch (err) {
+          assert.ok(err instanceof Error);
+          assert.match(err.message, /^zstd: /);
+        }
+      }
+    }
+  });
+
+  it('checksummed frames catch flipped bytes in raw data', async () => {
+    const base = fixture('zstd-random.zst');
+    for (const at of [20, 5000, base.length - 10]) {
+      const data = Buffer.from(base);
+      data[at] ^= 0x10;
+      await rejects(data, /^zstd: content checksum mismatch/);
+    }
+  });
+});
+
+describe('zstd: early stops', () => {
+  it('a 200 MB bomb: 2 MiB taken, then the consumer stops; little input read', async () => {
+    const data = fixture('zstd-zeros-19.zst');
+    let pulled = 0;
+    async function* input(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < data.length; i += 256) {
+        pulled += 256;
+        yield data.subarray(i, i + 256);
+      }
+    }
+    const t = Date.now();
+    let got = 0;
+    for await (const c of decodeZstd(input())) {
+      assert.ok(c.length <= MiB);
+      got += c.length;
+      if (got >= 2 * MiB) break;
+    }
+    assert.ok(got >= 2 * MiB && got < 3 * MiB);
+    assert.ok(pulled < 1024, `pulled ${pulled} bytes`);
+    assert.ok(Date.now() - t < 2000);
+  });
+
+  it('the decoder closes its input when the consumer stops', async () => {
+    let closed = false;
+    async function* input(): AsyncGenerator<Uint8Array> {
+      try {
+        yield fixture('zstd-zeros-19.zst');
+      } finally {
+        closed = true;
+      }
+    }
+    for await (const _ of decodeZstd(input())) break;
+    assert.ok(closed);
+  });
+});
