@@ -1,8 +1,14 @@
+import { chatTemplateFormat } from './chat-template/index.js';
 import { compressedFormat } from './compressed/index.js';
+import { ggufFormat } from './gguf/index.js';
+import { kerasConfigFormat, kerasH5Format } from './keras/index.js';
 import { numpyFormat } from './numpy/index.js';
+import { onnxFormat } from './onnx/index.js';
 import { pickleFormat } from './pickle/index.js';
+import { safetensorsFormat } from './safetensors/index.js';
 import { sevenZipFormat } from './sevenzip/index.js';
 import { tarFormat } from './tar/index.js';
+import { tfSavedModelFormat } from './tf-savedmodel/index.js';
 import type { FormatScanner } from './types.js';
 import { unsupportedFormat } from './unsupported/index.js';
 import { zipByEndRecordFormat, zipFormat } from './zip/index.js';
@@ -17,7 +23,14 @@ export const FORMATS: readonly FormatScanner[] = [
   numpyFormat,
   tarFormat,
   sevenZipFormat,
+  kerasH5Format,
+  safetensorsFormat,
+  onnxFormat,
+  tfSavedModelFormat,
+  kerasConfigFormat,
+  ggufFormat,
   unsupportedFormat,
   pickleFormat,
+  chatTemplateFormat,
   zipByEndRecordFormat,
 ];

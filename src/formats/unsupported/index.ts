@@ -6,11 +6,6 @@ import type { FormatScanner } from '../types.js';
  * as pickles. Each entry leaves when its own scanner lands.
  */
 const MAGIC: readonly { name: string; test: (h: Buffer) => boolean }[] = [
-  { name: 'GGUF', test: (h) => h.toString('latin1', 0, 4) === 'GGUF' },
-  { name: 'HDF5', test: (h) => h.toString('latin1', 0, 8) === '\x89HDF\r\n\x1a\n' },
-  { name: 'xz', test: (h) => h.toString('latin1', 0, 6) === '\xfd7zXZ\x00' },
-  { name: 'zstd', test: (h) => h.readUInt32LE(0) === 0xfd2fb528 },
-  { name: 'lz4', test: (h) => h.readUInt32LE(0) === 0x184d2204 },
   { name: 'PNG image', test: (h) => h.toString('latin1', 0, 8) === '\x89PNG\r\n\x1a\n' },
 ];
 

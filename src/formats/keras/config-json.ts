@@ -1,0 +1,86 @@
+import type { FormatScanner } from '../types.js';
+import { analyseConfig, KERAS_SCANNER, MAX_CONFIG_BYTES, structural } from './analyse.js';
+import { isObject, JsonError, type ParsedJson, parseJson, toUtf8 } from './json.js';
+
+const LOOKS_KERAS = /"(class_name|keras_version)"\s*:/;
+const PEEK = 64 << 10;
+
+/**
+ * Keras JSON, recognised by content wherever it sits: a `.keras` archive's
+ * config.json (and metadata.json), or a Keras 2 `model.to_json()` file.
+ * Decoded as `json.loads(bytes)` decodes (UTF-8/16/32 by BOM or NUL
+ * pattern). A model config (`class_name` + `config`) is walked; a
+ * metadata file (`keras_version`) holds nothing to judge; any other JSON
+ * is left to other formats.
+ */
+export const kerasConfigFormat: FormatScanner = {
+  name: 'keras-config',
+  detect(head) {
+    try {
+      const { utf8 } = toUtf8(head.subarray(0, head.length - (head.length % 4)));
+      let i = 0;
+      while (i < utf8.length && (utf8[i] === 0x20 || utf8[i] === 0x09 || utf8[i] === 0x0a || utf8[i] === 0x0d)) i++;
+      return utf8[i] === 0x7b;
+    } catch {
+      return false;
+    }
+  },
+  async scan(source, ctx) {
+    if (source.size > MAX_CONFIG_BYTES) {
+      const peek = Buffer.from(await source.read(0, PEEK));
+      if (!LOOKS_KERAS.test(decodeLoosely(peek))) return 'not-this-format';
+      ctx.report(
+        structural(
+          KERAS_SCANNER,
+          'MEDIUM',
+          'keras/not-scanned',
+          `Keras configuration of ${source.size} bytes is over the ${MAX_CONFIG_BYTES}-byte cap; it was not scanned`,
+          0,
+        ),
+      );
+      return 'scanned';
+    }
+    const raw = Buffer.from(await source.read(0, source.size));
+    let text: Buffer;
+    let bom: number;
+    try {
+      const d = toUtf8(raw);
+      text = d.utf8;
+      bom = d.bomLength;
+    } catch {
+      return 'not-this-format';
+    }
+    let parsed: ParsedJson;
+    try {
+      parsed = parseJson(text);
+    } catch (err) {
+      if (!(err instanceof JsonError)) throw err;
+      if (!LOOKS_KERAS.test(text.toString('utf8', 0, PEEK))) return 'not-this-format';
+      ctx.report(
+        structural(
+          KERAS_SCANNER,
+          'MEDIUM',
+          'keras/malformed',
+          `Keras configuration is not valid JSON (${err.message}); Keras cannot load it`,
+          0,
+        ),
+      );
+      return 'scanned';
+    }
+    const root = parsed.value;
+    if (!isObject(root)) return 'not-this-format';
+    if (typeof root.class_name === 'string' && 'config' in root) {
+      await analyseConfig(text, bom, 'config', ctx, KERAS_SCANNER, parsed);
+      return 'scanned';
+    }
+    return typeof root.keras_version === 'string' ? 'scanned' : 'not-this-format';
+  },
+};
+
+function decodeLoosely(b: Buffer): string {
+  try {
+    return toUtf8(b.subarray(0, b.length - (b.length % 4))).utf8.toString('utf8');
+  } catch {
+    return b.toString('latin1');
+  }
+}
