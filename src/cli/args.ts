@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { HubPathError, hubPathFromRepoId, isHubPath, parseHubPath } from '../hub/repo.js';
 import { SEVERITIES, type Severity } from '../scan/findings.js';
 
 export type LogLevel = 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO' | 'DEBUG';
@@ -16,6 +17,8 @@ export interface ScanArgs {
   maxFileSize?: number;
   timeoutSeconds?: number;
   color: boolean;
+  /** Reuse stored per-file results of hf:// scans (--no-cache turns it off). */
+  cache: boolean;
 }
 
 export interface CreateSettingsArgs {
@@ -35,7 +38,10 @@ Scan ML model files for code that would run when they are loaded, without loadin
 Files are recognised by their content, whatever their names.
 
 Options:
-  -p, --path PATH                 file or folder to scan (repeatable; more paths may follow the options)
+  -p, --path PATH                 file or folder to scan (repeatable; more paths may follow the options),
+                                  or a Hugging Face repo: hf://ORG/REPO[@REVISION][/PATH] (token: HF_TOKEN)
+      --huggingface ORG/REPO      the same as -p hf://ORG/REPO (repeatable; @REVISION and /PATH allowed)
+      --no-cache                  for hf:// inputs, fetch and scan every file again instead of reusing stored results
   -r, --reporting-format FORMAT   console (default), json, sarif, or custom (reporting.module in settings)
   -o, --output-file FILE          write the report to FILE instead of stdout (every format)
       --settings-file FILE        TOML settings (never read implicitly; see create-settings-file)
@@ -65,6 +71,8 @@ function parseScan(args: string[]) {
     strict: true,
     options: {
       path: { type: 'string', short: 'p', multiple: true },
+      huggingface: { type: 'string', multiple: true },
+      'no-cache': { type: 'boolean' },
       'reporting-format': { type: 'string', short: 'r' },
       'output-file': { type: 'string', short: 'o' },
       'settings-file': { type: 'string' },
@@ -110,8 +118,9 @@ export function parseCli(argv: string[]): CliArgs {
     const log = (v.log ?? 'INFO').toUpperCase();
     if (!(LOG_LEVELS as readonly string[]).includes(log))
       throw new UsageError(`-l/--log must be one of ${LOG_LEVELS.join(', ')} (got '${v.log}')`);
-    const paths = [...(v.path ?? []), ...positionals];
+    const paths = [...(v.path ?? []), ...(v.huggingface ?? []).map(hubPathFromRepoId), ...positionals];
     if (!paths.length) throw new UsageError('no path given (use -p PATH)');
+    for (const p of paths.filter(isHubPath)) hubPath(p);
     return {
       command: 'scan',
       paths,
@@ -124,6 +133,7 @@ export function parseCli(argv: string[]): CliArgs {
       ...(v['max-file-size'] !== undefined ? { maxFileSize: byteSize(v['max-file-size']) } : {}),
       ...(v.timeout !== undefined ? { timeoutSeconds: seconds(v.timeout) } : {}),
       color: !(v['no-color'] ?? false),
+      cache: !(v['no-cache'] ?? false),
     };
   } catch (err) {
     if (err instanceof UsageError) throw err;
@@ -146,6 +156,15 @@ function byteSize(text: string): number {
   const n = Math.floor(Number(m[1]) * mult);
   if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--max-file-size must be positive (got '${text}')`);
   return n;
+}
+
+function hubPath(text: string): void {
+  try {
+    parseHubPath(text);
+  } catch (err) {
+    if (err instanceof HubPathError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 function seconds(text: string): number {

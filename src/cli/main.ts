@@ -68,6 +68,7 @@ async function runScan(args: ScanArgs): Promise<number> {
     concurrency: settings.concurrency,
     onProgress: (p) => progress.update(p),
     debug: (m) => log.debug(m),
+    hub: { cache: args.cache },
   });
   progress.done();
   for (const e of result.errors) log.error(`${e.source}: ${e.description}`);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { styleText } from 'node:util';
 import { SEVERITIES, type Severity } from '../scan/findings.js';
-import type { ScanResult } from '../scan/result.js';
+import { isRemoteSource, type ScanResult } from '../scan/result.js';
 import type { ReportOptions } from './json.js';
 
 export interface ConsoleOptions extends ReportOptions {
@@ -19,6 +19,7 @@ const SEVERITY_STYLE: Record<Severity, Style> = { CRITICAL: ['red', 'bold'], HIG
 export function consoleReport(r: ScanResult, opts: ConsoleOptions): string {
   const paint = (style: Style, text: string) => (opts.color ? styleText(style, text) : text);
   const abs = (s: string) => {
+    if (isRemoteSource(s)) return s;
     const colon = s.indexOf(':');
     return colon > 0 ? join(r.absolutePath, s.slice(0, colon)) + s.slice(colon) : join(r.absolutePath, s);
   };
@@ -27,6 +28,17 @@ export function consoleReport(r: ScanResult, opts: ConsoleOptions): string {
   out.push(
     `Scanned: ${r.scanned.length} file(s), ${formatBytes(r.bytesScanned)}; skipped: ${r.skipped.length}; errors: ${r.errors.length}`,
   );
+  if (r.remote) {
+    const m = r.remote;
+    const pct = m.totalSize
+      ? ` (${((100 * m.bytesTransferred) / m.totalSize).toFixed(m.bytesTransferred < m.totalSize / 100 ? 3 : 1)}%)`
+      : '';
+    out.push(
+      `Hugging Face Hub: transferred ${formatBytes(m.bytesTransferred)} of ${formatBytes(m.totalSize)}${pct} in ${m.files} file(s)` +
+        `${m.filesFromCache ? `, ${m.filesFromCache} from the cache` : ''}; ` +
+        m.repositories.map((x) => `${x.repo}@${x.revision} = ${x.commit}`).join(', '),
+    );
+  }
   if (!r.issues.length) {
     if (r.scanned.length && !r.errors.length && !r.skipped.length) out.push(paint('green', 'No issues found! 🎉'));
     else if (r.scanned.length)

@@ -8,9 +8,9 @@ export interface ReportOptions {
 /**
  * modelscan's JSON report, key for key and in its order; our extra keys sit
  * beside its own (issue `position`, `rule`, `call`, `details`; summary
- * `bytes_scanned`). With several inputs, `input_path` is their list and
- * `absolute_path` the deepest folder holding them all, which every
- * `source` is relative to.
+ * `bytes_scanned`, and `remote` for hf:// inputs). With several inputs,
+ * `input_path` is their list and `absolute_path` the deepest folder holding
+ * them all, which every local `source` is relative to.
  */
 export function toJsonReport(r: ScanResult, opts: ReportOptions): Record<string, unknown> {
   const bySeverity: Record<string, number> = {};
@@ -27,6 +27,16 @@ export function toJsonReport(r: ScanResult, opts: ReportOptions): Record<string,
   if (r.scanned.length) summary.scanned = { total_scanned: r.scanned.length, scanned_files: r.scanned };
   if (opts.showSkipped) summary.skipped = { total_skipped: r.skipped.length, skipped_files: r.skipped };
   summary.bytes_scanned = r.bytesScanned;
+  if (r.remote) {
+    summary.remote = {
+      repositories: r.remote.repositories,
+      total_files: r.remote.files,
+      total_size: r.remote.totalSize,
+      bytes_transferred: r.remote.bytesTransferred,
+      metadata_bytes: r.remote.metadataBytes,
+      files_from_cache: r.remote.filesFromCache,
+    };
+  }
   return { summary, issues: r.issues, errors: r.errors };
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { Severity } from '../scan/findings.js';
-import type { Issue, ScanResult } from '../scan/result.js';
+import { type Issue, isRemoteSource, type ScanResult, splitSource } from '../scan/result.js';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { CRITICAL: 'error', HIGH: 'error', MEDIUM: 'warning', LOW: 'note' };
 /** GitHub code scanning ranks security alerts by this number (0–10). */
@@ -37,9 +37,7 @@ export function sarifReport(r: ScanResult): string {
   };
 
   const results = r.issues.map((i) => {
-    const colon = i.source.indexOf(':');
-    const file = colon > 0 ? i.source.slice(0, colon) : i.source;
-    const member = colon > 0 ? i.source.slice(colon + 1) : undefined;
+    const { file, member } = splitSource(i.source);
     return {
       ruleId: i.rule,
       ruleIndex: ruleFor(i),
@@ -48,7 +46,7 @@ export function sarifReport(r: ScanResult): string {
       locations: [
         {
           physicalLocation: {
-            artifactLocation: { uri: encodeURI(file.split('\\').join('/')), uriBaseId: ROOT_ID },
+            artifactLocation: artifact(file),
             // Code scanning needs a line; model files have none, so the byte offset travels in properties.
             region: { startLine: 1 },
           },
@@ -71,7 +69,7 @@ export function sarifReport(r: ScanResult): string {
   const notifications = r.errors.map((e) => ({
     level: 'error',
     message: { text: `${e.category}: ${e.description}` },
-    locations: [{ physicalLocation: { artifactLocation: { uri: encodeURI(e.source.split('\\').join('/')), uriBaseId: ROOT_ID } } }],
+    locations: [{ physicalLocation: { artifactLocation: artifact(e.source) } }],
   }));
 
   const log = {
@@ -82,12 +80,21 @@ export function sarifReport(r: ScanResult): string {
         tool: {
           driver: { name: 'modelscan', semanticVersion: r.version, informationUri: 'https://github.com/protectai/modelscan', rules },
         },
-        originalUriBaseIds: { [ROOT_ID]: { uri: `${pathToFileURL(r.absolutePath).href.replace(/\/?$/, '/')}` } },
+        originalUriBaseIds: {
+          [ROOT_ID]: {
+            uri: `${(isRemoteSource(r.absolutePath) ? r.absolutePath : pathToFileURL(r.absolutePath).href).replace(/\/?$/, '/')}`,
+          },
+        },
         invocations: [
           {
             executionSuccessful: r.errors.length === 0,
             ...(notifications.length ? { toolExecutionNotifications: notifications } : {}),
-            properties: { scanned: r.scanned.length, skipped: r.skipped.length, bytesScanned: r.bytesScanned },
+            properties: {
+              scanned: r.scanned.length,
+              skipped: r.skipped.length,
+              bytesScanned: r.bytesScanned,
+              ...(r.remote ? { remote: r.remote } : {}),
+            },
           },
         ],
         results,
@@ -95,6 +102,12 @@ export function sarifReport(r: ScanResult): string {
     ],
   };
   return `${JSON.stringify(log, null, 2)}\n`;
+}
+
+/** Local files relative to the scan root; files on the Hub by their own (absolute) hf:// URL. */
+function artifact(file: string): { uri: string; uriBaseId?: string } {
+  if (isRemoteSource(file)) return { uri: encodeURI(file) };
+  return { uri: encodeURI(file.split('\\').join('/')), uriBaseId: ROOT_ID };
 }
 
 const RULE_TEXT: Record<string, string> = {

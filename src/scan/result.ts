@@ -40,6 +40,33 @@ export interface ScanResult {
   errors: ScanError[];
   /** Bytes of the scanned files (their sizes, not what was read). */
   bytesScanned: number;
+  /** Set when hf:// inputs were given (src/hub): what was fetched against what the files hold. */
+  remote?: RemoteSummary;
+}
+
+/** Files read from the Hugging Face Hub. */
+export interface RemoteSummary {
+  /** Each hf:// input and the commit its revision resolved to. */
+  repositories: { input: string; repo: string; revision: string; commit: string }[];
+  files: number;
+  /** Sizes of the remote files, added up. */
+  totalSize: number;
+  /** File content received (range reads); 0 when every result came from the cache. */
+  bytesTransferred: number;
+  /** API listings received (revision, file lists). */
+  metadataBytes: number;
+  filesFromCache: number;
+}
+
+/** Sources of files on the Hub are URLs (`hf://org/repo@sha/path`), absolute in every report. */
+export function isRemoteSource(source: string): boolean {
+  return source.startsWith('hf://');
+}
+
+/** A source's file and archive member (`outer.zip:inner/a.pkl`); the colon of `hf://` is not a separator. */
+export function splitSource(source: string): { file: string; member?: string } {
+  const colon = source.indexOf(':', isRemoteSource(source) ? 5 : 0);
+  return colon > 0 ? { file: source.slice(0, colon), member: source.slice(colon + 1) } : { file: source };
 }
 
 export function toIssue(f: Finding, source: string): Issue {

@@ -1,5 +1,6 @@
 import { unsupportedName } from '../formats/unsupported/index.js';
-import { FileSource } from '../io/byte-source.js';
+import { collectHubTargets, type HubOptions, isHubPath } from '../hub/targets.js';
+import { type ByteSource, FileSource } from '../io/byte-source.js';
 import { DEFAULT_POLICY, type Policy } from '../pickle/policy.js';
 import { VERSION } from '../version.js';
 import { makeContext, ScanTimeout } from './context.js';
@@ -32,6 +33,8 @@ export interface ScanOptions {
   onProgress?: (p: ScanProgress) => void;
   /** Debug lines (which format each file was routed to). */
   debug?: (message: string) => void;
+  /** For hf:// inputs: endpoint, token, retries, result cache (src/hub). */
+  hub?: HubOptions;
 }
 
 /** What one file contributed, kept apart so the result doesn't depend on completion order. */
@@ -49,7 +52,17 @@ interface FileOutcome {
  */
 export async function scan(paths: string[], options: ScanOptions = {}): Promise<ScanResult> {
   const limits: ScanLimits = { ...DEFAULT_SCAN_LIMITS, ...options.limits };
-  const walked = await collectTargets(paths);
+  const walked = await collectTargets(paths.filter((p) => !isHubPath(p)));
+  // hf://ORG/REPO[@REV][/PATH] inputs: every file of the revision, read with range requests (src/hub).
+  const hubPaths = paths.filter(isHubPath);
+  const hub = hubPaths.length
+    ? await collectHubTargets(hubPaths, walked, {
+        hub: options.hub,
+        settings: { limits, policy: options.policy ?? DEFAULT_POLICY, maxFileSize: options.maxFileSize ?? 0 },
+        localInputs: paths.length - hubPaths.length,
+        debug: options.debug,
+      })
+    : undefined;
   const result: ScanResult = {
     inputPaths: paths,
     absolutePath: walked.root,
@@ -73,7 +86,8 @@ export async function scan(paths: string[], options: ScanOptions = {}): Promise<
   const worker = async () => {
     while (next < targets.length) {
       const i = next++;
-      outcomes[i] = await scanFile(targets[i], limits, options);
+      const t = targets[i];
+      outcomes[i] = await (t.remote ? t.remote.cached(() => scanFile(t, limits, options)) : scanFile(t, limits, options));
       progress.filesDone++;
       progress.bytesDone += targets[i].size;
       options.onProgress?.({ ...progress });
@@ -91,6 +105,7 @@ export async function scan(paths: string[], options: ScanOptions = {}): Promise<
     result.errors.push(...o.errors);
     result.skipped.push(...o.skipped);
   }
+  if (hub) result.remote = hub.summary();
   return result;
 }
 
@@ -107,9 +122,9 @@ async function scanFile(t: Target, limits: ScanLimits, options: ScanOptions): Pr
   }
   const findings: Finding[] = [];
   const timeoutMs = options.timeoutMs ?? 0;
-  let src: FileSource | undefined;
+  let src: ByteSource | undefined;
   try {
-    src = await FileSource.open(t.abs, t.source);
+    src = t.remote ? await t.remote.open() : await FileSource.open(t.abs, t.source);
     if (src.size === 0) {
       out.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: 'empty file', source: t.source });
       return out;

@@ -1,5 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import type { RemoteFile } from '../hub/targets.js';
 import type { ScanError, Skipped } from './result.js';
 
 export interface Target {
@@ -7,6 +8,8 @@ export interface Target {
   /** Relative to the scan root. */
   source: string;
   size: number;
+  /** A file on the Hub (src/hub): opened over HTTP instead of from `abs`, its result possibly cached. */
+  remote?: RemoteFile;
 }
 
 export interface Walked {
