@@ -26,6 +26,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
+import { generateGguf } from './gguf.mjs';
+import { printHubResult, runHubBench } from './hub.mjs';
+import { generateKeras } from './keras.mjs';
+import { generateOnnx } from './onnx.mjs';
+import { generateSafetensors } from './safetensors.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.dirname(BENCH_DIR);
@@ -514,6 +519,30 @@ const CASES = {
     gen: (f) => generateJoblibArray(f, { count: 256 * MiB }),
     targets: { maxWall: 0.2, maxRssMB: 100 },
   },
+  f: {
+    file: 'model-2g.safetensors',
+    desc: '2 GiB safetensors: 64 F32 tensors (sparse)',
+    gen: (f) => generateSafetensors(f, { bytes: 2 * 1024 * MiB }),
+    targets: { maxWall: 0.2, maxRssMB: 100 },
+  },
+  g: {
+    file: 'model-1g.onnx',
+    desc: '1 GiB ONNX: 256 initializers with raw_data (sparse)',
+    gen: (f) => generateOnnx(f, { bytes: 1024 * MiB }),
+    targets: { maxWall: 0.2, maxRssMB: 100 },
+  },
+  k: {
+    file: 'model-4g.h5',
+    desc: '4 GiB Keras .h5 (real h5py file grown with a hole)',
+    gen: (f) => generateKeras(f, { bytes: 4 * 1024 * MiB }),
+    targets: { maxWall: 0.2, maxRssMB: 100 },
+  },
+  u: {
+    file: 'model-2g.gguf',
+    desc: '2 GiB llama-style GGUF v3, 150k-token vocabulary, chat template (sparse)',
+    gen: (f) => generateGguf(f, { bytes: 2 * 1024 * MiB }),
+    targets: { maxWall: 0.5, maxRssMB: 150 },
+  },
   c: {
     file: 'large-bytes-payload.pkl',
     desc: '1 GiB + os.system REDUCE at the very end',
@@ -565,7 +594,7 @@ function parseArgs(argv) {
           .split(',')
           .map((s) => s.trim().toLowerCase())
           .filter(Boolean)) {
-          if (!(c in CASES)) usage(`unknown case '${c}' (expected one of ${Object.keys(CASES).join(', ')})`);
+          if (!(c in CASES) && c !== 'h') usage(`unknown case '${c}' (expected one of ${Object.keys(CASES).join(', ')}, h)`);
           if (!opts.only.includes(c)) opts.only.push(c);
         }
         break;
@@ -760,14 +789,14 @@ function crashReason(r) {
 // ---------------------------------------------------------------------------
 // Generation.
 
-function generateCases(dir, keys) {
+async function generateCases(dir, keys) {
   const pattern = makePattern();
   const gen = {};
   for (const k of keys) {
     const c = CASES[k];
     const file = path.join(dir, c.file);
     const t0 = performance.now();
-    const res = c.gen(file, pattern);
+    const res = await c.gen(file, pattern);
     const secs = (performance.now() - t0) / 1000;
     const size = fs.statSync(file).size;
     if (size !== res.bytes) throw new Error(`${c.file}: wrote ${res.bytes} bytes but file has ${size}`);
@@ -775,7 +804,7 @@ function generateCases(dir, keys) {
     gen[k] = { file, size, opcodes: res.opcodes, frames: res.frames, secs };
     console.log(
       `  (${k}) ${c.file.padEnd(24)} ${String(size).padStart(11)} bytes (${fmtMB(size)} MB), ` +
-        `${res.opcodes.toLocaleString('en-US')} opcodes` +
+        `${(res.opcodes ?? 0).toLocaleString('en-US')} opcodes` +
         (res.frames !== undefined ? ` in ${res.frames.toLocaleString('en-US')} frames` : '') +
         `, generated in ${secs.toFixed(2)} s`,
     );
@@ -922,7 +951,9 @@ function validateSmall() {
 // Main benchmark.
 
 async function bench(opts) {
-  const keys = opts.only ?? Object.keys(CASES);
+  // h: the Hub bench (bench/hub.mjs) runs after the file cases, with its own server and report.
+  const withHub = !opts.only || opts.only.includes('h');
+  const keys = (opts.only ?? Object.keys(CASES)).filter((k) => k !== 'h');
   let cli = null;
   if (!opts.generateOnly) {
     cli = opts.cli ?? resolveCli();
@@ -941,7 +972,7 @@ async function bench(opts) {
   console.log(`temp dir: ${dir}`);
   console.log('\ngenerating:');
   const tg = performance.now();
-  const gen = generateCases(dir, keys);
+  const gen = await generateCases(dir, keys);
   console.log(`  total generation time ${((performance.now() - tg) / 1000).toFixed(2)} s`);
   if (opts.generateOnly) return 0;
 
@@ -1043,6 +1074,15 @@ async function bench(opts) {
   for (const k of keys.filter((x) => x !== 'c')) {
     const clean = results[k].codes.length === 1 && results[k].codes[0] === 0;
     console.log(`  (${k}) [info] benign file scans clean (exit 0): ${clean ? 'yes' : `no (exit ${results[k].codes.join('/')})`}`);
+  }
+
+  if (withHub) {
+    console.log('\n(h) Hugging Face Hub over loopback:');
+    const hub = await runHubBench({ cli, runs: opts.runs });
+    printHubResult(hub);
+    checks.push({ k: 'h', name: 'hub transferred < 1 MB', pass: hub.pass.transferred });
+    checks.push({ k: 'h', name: 'hub wall < 1 s', pass: hub.pass.wall });
+    if (!hub.ok) hardFailure = true;
   }
 
   const passed = checks.filter((c) => c.pass).length;

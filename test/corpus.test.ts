@@ -37,11 +37,27 @@ const COVERED = new Set([
   'numpy_npz',
   'zip',
   '7z',
+  'safetensors',
+  'gguf',
+  'onnx',
+  'onnx_external_data',
+  'tensorflow_savedmodel',
+  'keras_h5',
+  'keras_v3',
+  'chat_template_json',
+  'chat_template_yaml',
+  'jinja2',
+  'json',
+  'text',
+  'csv',
+  'xgboost_json',
+  'xgboost_ubj',
+  'skops',
 ]);
 
 const atLeastMedium = (r: ScanResult) => r.issues.some((i) => i.severity !== 'LOW');
 
-describe('shared corpus: pickle-based formats and their containers', () => {
+describe('shared corpus: every covered format', () => {
   const present = existsSync(MANIFEST);
   let results: Promise<{ entries: Entry[]; excluded: Entry[]; byPath: Map<string, ScanResult> }> | undefined;
   const load = () =>
