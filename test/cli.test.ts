@@ -81,7 +81,7 @@ describe('CLI (dist/cli/main.js)', () => {
     assert.deepEqual(Object.keys(report.summary), [...SUMMARY_KEYS, 'scanned', 'skipped', 'bytes_scanned']);
     assert.deepEqual(report.summary.skipped, {
       total_skipped: 1,
-      skipped_files: [{ category: 'SCAN_NOT_SUPPORTED', description: 'format not supported yet', source: 'notes.txt' }],
+      skipped_files: [{ category: 'SCAN_NOT_SUPPORTED', description: 'no model format recognised in its content', source: 'notes.txt' }],
     });
     assert.deepEqual(report.summary.scanned.scanned_files, ['model.pkl']);
 
@@ -90,7 +90,7 @@ describe('CLI (dist/cli/main.js)', () => {
 
     const text = cli('-p', dir, '--show-skipped');
     assert.equal(text.code, 0);
-    assert.match(text.stdout, / {2}- .*\/notes\.txt: format not supported yet/);
+    assert.match(text.stdout, / {2}- .*\/notes\.txt: no model format recognised in its content/);
     assert.match(cli('-p', dir).stdout, /Total skipped: 1 - run with --show-skipped/);
   });
 

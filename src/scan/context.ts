@@ -62,7 +62,7 @@ function childContext(
       }
       const routed = await routeByContent(src, childContext(depth + 1, member ? `${member}:${name}` : name, opts, sink, budget, nested));
       if (routed.format && routed.outcome === 'scanned') return routed.format.name;
-      ctx.skip(name, routed.format ? `${routed.format.name}: format not supported yet` : 'format not supported yet');
+      ctx.skip(name, routed.format ? `${routed.format.name}: not a model format` : 'no model format recognised in its content');
       return undefined;
     },
     async scanEmbedded(src: ByteSource, label: string, baseOffset: number): Promise<Finding[]> {

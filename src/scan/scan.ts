@@ -155,7 +155,7 @@ async function scanFile(t: Target, limits: ScanLimits, options: ScanOptions): Pr
     } else if (routed.format) {
       out.skipped.push({
         category: 'SCAN_NOT_SUPPORTED',
-        description: `${unsupportedName(routed.head)}: format not supported yet`,
+        description: `${unsupportedName(routed.head)}: not a model format`,
         source: t.source,
       });
     } else if (PICKLE_FAMILY_EXT.test(t.source)) {
@@ -165,7 +165,7 @@ async function scanFile(t: Target, limits: ScanLimits, options: ScanOptions): Pr
         description: 'named like a pickle-based model, but its content is neither a pickle nor a known format',
         source: t.source,
       });
-    } else out.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: 'format not supported yet', source: t.source });
+    } else out.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: 'no model format recognised in its content', source: t.source });
   } catch (err) {
     const timedOut = err instanceof ScanTimeout;
     out.errors.push({

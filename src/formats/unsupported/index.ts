@@ -1,9 +1,9 @@
 import type { FormatScanner } from '../types.js';
 
 /**
- * Containers and formats recognised by their magic numbers but not scanned
- * yet. They are reported as skipped with their name rather than guessed at
- * as pickles. Each entry leaves when its own scanner lands.
+ * Files recognised by their magic numbers as something other than a model
+ * (images…). They are reported as skipped with their name rather than
+ * guessed at as pickles.
  */
 const MAGIC: readonly { name: string; test: (h: Buffer) => boolean }[] = [
   { name: 'PNG image', test: (h) => h.toString('latin1', 0, 8) === '\x89PNG\r\n\x1a\n' },
