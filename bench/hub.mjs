@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeSparseTorchZip } from './torch-zip.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.dirname(BENCH_DIR);
@@ -72,7 +73,7 @@ function runCli(cli, args, env, rssFile, timeoutSec) {
  * Returns the measurements; `ok` is false when the CLI failed to run.
  */
 export async function runHubBench({ cli = defaultCli(), runs = 3, keep = false, timeoutSec = 120, log = console.log } = {}) {
-  const { startHubServer, writeSparseTorchZip } = await loadHubServer();
+  const { startHubServer } = await loadHubServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelscan-bench-hub-'));
   let server;
   try {

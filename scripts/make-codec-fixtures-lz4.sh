@@ -10,26 +10,7 @@ mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-/usr/bin/python3 - "$tmp" <<'EOF'
-import random, sys
-d = sys.argv[1]
-r = random.Random(20240601)
-words = [''.join(r.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(r.randint(2, 9))) for _ in range(40)]
-lines, n = [], 0
-while sum(map(len, lines)) < 40000:
-    lines.append(f'{n:06d} ' + ' '.join(r.choice(words) for _ in range(r.randint(3, 12))) + '\n')
-    n += 1
-text = ''.join(lines).encode()[:40000]
-unit = text[:3000]
-open(f'{d}/text.bin', 'wb').write(text)
-# A 3000-byte unit repeated with a counter: matches cross every block boundary.
-open(f'{d}/periodic.bin', 'wb').write(b''.join(unit + b'%08d' % i for i in range(100)))
-open(f'{d}/big.bin', 'wb').write(b''.join(unit + b'%08d' % i for i in range(700)))
-open(f'{d}/random.bin', 'wb').write(bytes(r.getrandbits(8) for _ in range(12000)))
-open(f'{d}/tiny.bin', 'wb').write(b'hello, lz4\n')
-open(f'{d}/empty.bin', 'wb').write(b'')
-open(f'{d}/zeros.bin', 'wb').write(bytes(4 << 20))
-EOF
+/usr/bin/python3 scripts/codec-sample-inputs.py "$tmp" 'hello, lz4' $((4 << 20))
 
 z() { # z NAME INPUT OPTIONS...
   name=$1 src=$2

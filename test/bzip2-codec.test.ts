@@ -5,13 +5,10 @@
  * are built bit by bit here to reach every bound the decoder checks.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeBzip2 } from '../src/io/codecs/bzip2.js';
+import { chunked, codecFixture, decodeWith } from './helpers/codec-io.js';
 
-const DIR = join(new URL('..', import.meta.url).pathname, 'test/fixtures/codecs');
 const MiB = 1 << 20;
 
 /** name → [decompressed size, SHA-256], as printed by the fixture script. */
@@ -30,35 +27,8 @@ const EXPECTED: Record<string, [number, string]> = {
   'bzip2-tiny.bz2': [13, '6b06d565661839b59436b60be61eaf5ebe1aa5cb4097483c42e025985b0228c9'],
 };
 
-const fixture = (name: string): Buffer => readFileSync(join(DIR, name));
-
-async function* chunked(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
-}
-
-interface Result {
-  size: number;
-  sha: string;
-  chunks: number[];
-  bytes?: Buffer;
-}
-
-/** Decodes fully (keeping the bytes when asked); `cap` stops early so mutated bombs stay cheap. */
-async function decode(data: Uint8Array, chunk = data.length || 1, opts: { keep?: boolean; cap?: number } = {}): Promise<Result> {
-  const hash = createHash('sha256');
-  const chunks: number[] = [];
-  const kept: Buffer[] = [];
-  let size = 0;
-  for await (const c of decodeBzip2(chunked(data, chunk))) {
-    assert.ok(Buffer.isBuffer(c));
-    hash.update(c);
-    chunks.push(c.length);
-    if (opts.keep) kept.push(c);
-    size += c.length;
-    if (opts.cap !== undefined && size >= opts.cap) break;
-  }
-  return { size, sha: hash.digest('hex'), chunks, bytes: opts.keep ? Buffer.concat(kept) : undefined };
-}
+const fixture = codecFixture;
+const decode = (data: Uint8Array, chunk?: number, opts?: { keep?: boolean; cap?: number }) => decodeWith(decodeBzip2, data, chunk, opts);
 
 async function decodeText(data: Uint8Array): Promise<string> {
   return (await decode(data, 7, { keep: true })).bytes!.toString('latin1');

@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Ajv, Options } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { writeSparseTorchZip } from '../bench/torch-zip.mjs';
 import { HubClient } from '../src/hub/client.js';
 import { openRemoteFile } from '../src/hub/remote-source.js';
 import { HubPathError, hubPathFromRepoId, parseHubPath } from '../src/hub/repo.js';
@@ -23,7 +24,7 @@ import { consoleReport } from '../src/report/console.js';
 import { toJsonReport } from '../src/report/json.js';
 import { sarifReport } from '../src/report/sarif.js';
 import { type ScanOptions, type ScanResult, scan } from '../src/scan/scan.js';
-import { type HubRepo, type HubServer, startHubServer, writeSparseTorchZip } from './helpers/hub-server.js';
+import { type HubRepo, type HubServer, startHubServer } from './helpers/hub-server.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const FX = join(ROOT, 'test/fixtures');

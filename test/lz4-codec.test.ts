@@ -6,13 +6,10 @@
  * reaches the check it is aimed at.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeLz4Frame, Xxh32, xxh32 } from '../src/io/codecs/lz4.js';
+import { codecFixture, decodeRejects, decodeWith } from './helpers/codec-io.js';
 
-const DIR = join(new URL('..', import.meta.url).pathname, 'test/fixtures/codecs');
 const MiB = 1 << 20;
 
 /** fixture → [decompressed size, SHA-256], as printed by the fixture script. */
@@ -33,40 +30,13 @@ const EXPECTED: Record<string, [number, string]> = {
   'lz4-zeros.lz4': [4194304, 'bb9f8df61474d25e71fa00722318cd387396ca1736605e1248821cc0de3d3af8'],
 };
 
-const fixture = (name: string): Buffer => readFileSync(join(DIR, name));
+const fixture = codecFixture;
+const decode = async (data: Uint8Array, chunk?: number) => {
+  const r = await decodeWith(decodeLz4Frame, data, chunk, { keep: true });
+  return { ...r, bytes: r.bytes ?? Buffer.alloc(0) };
+};
 
-async function* chunked(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
-}
-
-interface Result {
-  size: number;
-  sha: string;
-  chunks: number[];
-  bytes: Buffer;
-}
-
-async function decode(data: Uint8Array, chunk = data.length || 1): Promise<Result> {
-  const hash = createHash('sha256');
-  const chunks: number[] = [];
-  const kept: Buffer[] = [];
-  for await (const c of decodeLz4Frame(chunked(data, chunk))) {
-    assert.ok(Buffer.isBuffer(c));
-    hash.update(c);
-    chunks.push(c.length);
-    kept.push(c);
-  }
-  const bytes = Buffer.concat(kept);
-  return { size: bytes.length, sha: hash.digest('hex'), chunks, bytes };
-}
-
-async function rejects(data: Uint8Array, re: RegExp, chunk?: number): Promise<void> {
-  await assert.rejects(decode(data, chunk), (err: unknown) => {
-    assert.ok(err instanceof Error, 'throws an Error');
-    assert.match(err.message, re);
-    return true;
-  });
-}
+const rejects = (data: Uint8Array, re: RegExp, chunk?: number) => decodeRejects(decodeLz4Frame, data, re, chunk);
 
 const le32 = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
 

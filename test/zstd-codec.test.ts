@@ -6,13 +6,10 @@
  * forever when it is handed them directly: the block walk must refuse them.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeZstd, MAX_WINDOW, Xxh64, xxh64Low32 } from '../src/io/codecs/zstd.js';
+import { chunked, codecFixture, decodeRejects, decodeWith } from './helpers/codec-io.js';
 
-const DIR = join(new URL('..', import.meta.url).pathname, 'test/fixtures/codecs');
 const MiB = 1 << 20;
 
 /** fixture → [decompressed size, SHA-256], as printed by the fixture script. */
@@ -31,43 +28,10 @@ const EXPECTED: Record<string, [number, string]> = {
   'zstd-zeros-19.zst': [209715200, '72abf2ca8f36943ebe2e49ca3a51d409ca5f0bfcffab6c9d25643c17c32889da'],
 };
 
-const fixture = (name: string): Buffer => readFileSync(join(DIR, name));
+const fixture = codecFixture;
+const decode = (data: Uint8Array, chunk?: number, opts?: { keep?: boolean; cap?: number }) => decodeWith(decodeZstd, data, chunk, opts);
 
-async function* chunked(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
-}
-
-interface Result {
-  size: number;
-  sha: string;
-  chunks: number[];
-  bytes?: Buffer;
-}
-
-/** Decodes fully (keeping the bytes when asked); `cap` stops early so mutated bombs stay cheap. */
-async function decode(data: Uint8Array, chunk = data.length || 1, opts: { keep?: boolean; cap?: number } = {}): Promise<Result> {
-  const hash = createHash('sha256');
-  const chunks: number[] = [];
-  const kept: Buffer[] = [];
-  let size = 0;
-  for await (const c of decodeZstd(chunked(data, chunk))) {
-    assert.ok(Buffer.isBuffer(c));
-    hash.update(c);
-    chunks.push(c.length);
-    if (opts.keep) kept.push(c);
-    size += c.length;
-    if (opts.cap !== undefined && size >= opts.cap) break;
-  }
-  return { size, sha: hash.digest('hex'), chunks, bytes: opts.keep ? Buffer.concat(kept) : undefined };
-}
-
-async function rejects(data: Uint8Array, re: RegExp, chunk?: number): Promise<void> {
-  await assert.rejects(decode(data, chunk), (err: unknown) => {
-    assert.ok(err instanceof Error, 'throws an Error');
-    assert.match(err.message, re);
-    return true;
-  });
-}
+const rejects = (data: Uint8Array, re: RegExp, chunk?: number) => decodeRejects(decodeZstd, data, re, chunk);
 
 const MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 const RAW = 0;

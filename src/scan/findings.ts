@@ -41,3 +41,16 @@ export function structuralFinding(scanner: string) {
     ...extra,
   });
 }
+
+/** A maker of findings about a named construct (an operator, a layer) for one scanner and its default module. */
+export function namedFinding(scanner: string, defaultModule: string) {
+  return (
+    severity: Severity,
+    rule: string,
+    description: string,
+    operator: string,
+    offset: number,
+    details?: Record<string, unknown>,
+    module = defaultModule,
+  ): Finding => ({ severity, rule, description, module, operator, offset, scanner, ...(details ? { details } : {}) });
+}

@@ -8,10 +8,9 @@
  * costs nothing. Nothing here listens beyond loopback.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fsyncSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import zlib from 'node:zlib';
 
 export interface HubFile {
   path: string;
@@ -371,124 +370,4 @@ function listen(server: Server): Promise<void> {
 function close(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/** CRC-32 of n zero bytes, without holding them. */
-function crc32Zeros(n: number): number {
-  const zeros = Buffer.alloc(1 << 20);
-  let crc = 0;
-  for (let left = n; left > 0; left -= zeros.length) crc = zlib.crc32(left >= zeros.length ? zeros : zeros.subarray(0, left), crc);
-  return crc >>> 0;
-}
-
-/** torch.save's data.pkl for {layerN.weight: float32 tensor} with storages 0..n-1 (as bench/run.mjs writes it). */
-function torchDataPkl(numels: number[]): Buffer {
-  const parts: Buffer[] = [];
-  const op = (...b: number[]) => parts.push(Buffer.from(b));
-  const str = (s: string) => {
-    const b = Buffer.from(s);
-    const h = Buffer.alloc(5);
-    h[0] = 0x58;
-    h.writeUInt32LE(b.length, 1);
-    parts.push(h, b);
-  };
-  const int = (n: number) => {
-    const h = Buffer.alloc(5);
-    h[0] = 0x4a;
-    h.writeInt32LE(n, 1);
-    parts.push(h);
-  };
-  const global = (m: string, n: string) => parts.push(Buffer.from(`c${m}\n${n}\n`));
-  op(0x80, 2);
-  global('collections', 'OrderedDict');
-  op(0x29, 0x52, 0x28);
-  numels.forEach((numel, i) => {
-    str(`layer${i}.weight`);
-    global('torch._utils', '_rebuild_tensor_v2');
-    op(0x28, 0x28);
-    str('storage');
-    global('torch', 'FloatStorage');
-    str(String(i));
-    str('cpu');
-    int(numel);
-    op(0x74, 0x51);
-    int(0);
-    op(0x28);
-    int(numel);
-    op(0x74, 0x28);
-    int(1);
-    op(0x74, 0x89);
-    global('collections', 'OrderedDict');
-    op(0x29, 0x52, 0x74, 0x52);
-  });
-  op(0x75, 0x2e);
-  return Buffer.concat(parts);
-}
-
-/**
- * A torch zip checkpoint whose storages are holes of zeros (a sparse file:
- * GiBs on paper, nothing on disk), with real CRCs, as torch lays it out.
- */
-export function writeSparseTorchZip(file: string, numels: number[]): number {
-  const fd = openSync(file, 'w');
-  let pos = 0;
-  const central: { n: Buffer; size: number; crc: number; offset: number }[] = [];
-  const add = (name: string, size: number, crc: number, data: Buffer | null) => {
-    const n = Buffer.from(name);
-    const pad = (64 - ((pos + 30 + n.length + 4) % 64)) % 64;
-    const extra = Buffer.alloc(4 + pad);
-    extra.writeUInt16LE(0x1234, 0);
-    extra.writeUInt16LE(pad, 2);
-    const h = Buffer.alloc(30);
-    h.writeUInt32LE(0x04034b50, 0);
-    h.writeUInt16LE(20, 4);
-    h.writeUInt32LE(crc, 14);
-    h.writeUInt32LE(size, 18);
-    h.writeUInt32LE(size, 22);
-    h.writeUInt16LE(n.length, 26);
-    h.writeUInt16LE(extra.length, 28);
-    const head = Buffer.concat([h, n, extra]);
-    writeSync(fd, head, 0, head.length, pos);
-    central.push({ n, size, crc, offset: pos });
-    pos += head.length;
-    if (data) writeSync(fd, data, 0, data.length, pos);
-    else ftruncateSync(fd, pos + size);
-    pos += size;
-  };
-  const pkl = torchDataPkl(numels);
-  add('archive/data.pkl', pkl.length, zlib.crc32(pkl) >>> 0, pkl);
-  add('archive/byteorder', 6, zlib.crc32(Buffer.from('little')) >>> 0, Buffer.from('little'));
-  const crcs = new Map<number, number>();
-  numels.forEach((numel, i) => {
-    const size = numel * 4;
-    if (!crcs.has(size)) crcs.set(size, crc32Zeros(size));
-    add(`archive/data/${i}`, size, crcs.get(size)!, null);
-  });
-  add('archive/version', 2, zlib.crc32(Buffer.from('3\n')) >>> 0, Buffer.from('3\n'));
-  const cd: Buffer[] = [];
-  for (const e of central) {
-    const c = Buffer.alloc(46);
-    c.writeUInt32LE(0x02014b50, 0);
-    c.writeUInt16LE(20, 4);
-    c.writeUInt16LE(20, 6);
-    c.writeUInt32LE(e.crc, 16);
-    c.writeUInt32LE(e.size, 20);
-    c.writeUInt32LE(e.size, 24);
-    c.writeUInt16LE(e.n.length, 28);
-    c.writeUInt32LE(e.offset, 42);
-    cd.push(c, e.n);
-  }
-  const cdBuf = Buffer.concat(cd);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(central.length, 8);
-  end.writeUInt16LE(central.length, 10);
-  end.writeUInt32LE(cdBuf.length, 12);
-  end.writeUInt32LE(pos, 16);
-  const tail = Buffer.concat([cdBuf, end]);
-  writeSync(fd, tail, 0, tail.length, pos);
-  pos += tail.length;
-  fsyncSync(fd);
-  closeSync(fd);
-  return pos;
 }

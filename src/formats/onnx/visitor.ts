@@ -1,10 +1,11 @@
 import type { ProtoVisitor } from '../../protobuf/walker.js';
-import type { Finding, Severity } from '../../scan/findings.js';
+import { type Finding, namedFinding } from '../../scan/findings.js';
 import { judgeDomain } from './domains.js';
 import { pathEscape, quote } from './paths.js';
 import { sizeMismatch, type TensorFacts } from './tensor.js';
 
 export const ONNX_SCANNER = 'modelscan.scanners.OnnxScan';
+const onnxFinding = namedFinding(ONNX_SCANNER, 'onnx');
 
 interface Frame {
   type: string;
@@ -176,15 +177,7 @@ export class OnnxVisitor implements ProtoVisitor {
     );
   }
 
-  private emit(
-    severity: Severity,
-    rule: string,
-    description: string,
-    operator: string,
-    offset: number,
-    details?: Record<string, unknown>,
-    module = 'onnx',
-  ): void {
-    this.report({ severity, rule, description, module, operator, offset, scanner: ONNX_SCANNER, ...(details ? { details } : {}) });
+  private emit(...args: Parameters<typeof onnxFinding>): void {
+    this.report(onnxFinding(...args));
   }
 }

@@ -108,21 +108,7 @@ export class JsonReader {
         duplicate = many!.has(key);
         if (!duplicate) many!.add(key);
       }
-      this.ws();
-      const before = this.pos;
-      onEntry(key, keyPos, duplicate);
-      if (this.pos === before) this.skip(depth + 1);
-      this.ws();
-      const c = this.buf[this.pos];
-      if (c === 0x2c) {
-        this.pos++;
-        continue;
-      }
-      if (c === 0x7d) {
-        this.pos++;
-        return;
-      }
-      this.fail("expected ',' or '}' in an object");
+      if (this.element(depth, () => onEntry(key, keyPos, duplicate), 0x7d, "expected ',' or '}' in an object")) return;
     }
   }
 
@@ -138,22 +124,26 @@ export class JsonReader {
       return;
     }
     for (let i = 0; ; i++) {
-      this.ws();
-      const before = this.pos;
-      onItem(i);
-      if (this.pos === before) this.skip(depth + 1);
-      this.ws();
-      const c = this.buf[this.pos];
-      if (c === 0x2c) {
-        this.pos++;
-        continue;
-      }
-      if (c === 0x5d) {
-        this.pos++;
-        return;
-      }
-      this.fail("expected ',' or ']' in an array");
+      if (this.element(depth, () => onItem(i), 0x5d, "expected ',' or ']' in an array")) return;
     }
+  }
+
+  /**
+   * One member of an object or array: the callback may consume the value, else it is validated and
+   * skipped; then a comma (false: more follow) or the closing bracket (true).
+   */
+  private element(depth: number, visit: () => void, close: number, expected: string): boolean {
+    this.ws();
+    const before = this.pos;
+    visit();
+    if (this.pos === before) this.skip(depth + 1);
+    this.ws();
+    const c = this.buf[this.pos];
+    this.pos++;
+    if (c === 0x2c) return false;
+    if (c === close) return true;
+    this.pos--;
+    return this.fail(expected);
   }
 
   /** Validates and consumes any value. */

@@ -1,10 +1,11 @@
 import type { ProbeCheck, ProtoVisitor } from '../../protobuf/walker.js';
-import type { Finding, Severity } from '../../scan/findings.js';
+import { type Finding, namedFinding } from '../../scan/findings.js';
 import { pathEscape, quote } from '../onnx/paths.js';
 import { findLambdas } from './keras-lambda.js';
 import { isAllowedOp, opRule, PASS_THROUGH } from './ops.js';
 
 export const TF_SCANNER = 'modelscan.scanners.SavedModelTensorflowOpScan';
+const tfFinding = namedFinding(TF_SCANNER, 'Tensorflow');
 export const LAMBDA_SCANNER = 'modelscan.scanners.SavedModelLambdaDetectScan';
 
 interface NodeInfo {
@@ -257,7 +258,7 @@ export class TfVisitor implements ProtoVisitor {
         const path = this.trace(scope, node.inputs[i]);
         const why = path && pathEscape(path.value, path.complete);
         if (!path || !why) continue;
-        const finding = this.finding(
+        const finding = tfFinding(
           'HIGH',
           'tf/unsafe-op',
           `${who} ${rule.does} at the constant path ${quote(path.value)}, which ${why}`,
@@ -321,26 +322,8 @@ export class TfVisitor implements ProtoVisitor {
     }
   }
 
-  private finding(
-    severity: Severity,
-    rule: string,
-    description: string,
-    operator: string,
-    offset: number,
-    details?: Record<string, unknown>,
-  ): Finding {
-    return { severity, rule, description, module: 'Tensorflow', operator, offset, scanner: TF_SCANNER, ...(details ? { details } : {}) };
-  }
-
-  private emit(
-    severity: Severity,
-    rule: string,
-    description: string,
-    operator: string,
-    offset: number,
-    details?: Record<string, unknown>,
-  ): void {
-    this.report(this.finding(severity, rule, description, operator, offset, details));
+  private emit(...args: Parameters<typeof tfFinding>): void {
+    this.report(tfFinding(...args));
   }
 }
 

@@ -15,6 +15,8 @@
  * decoded in pieces so one huge match never builds more than 1 MiB unyielded.
  */
 
+import { ChunkInput } from './chunk-input.js';
+
 const MAGIC = 0x184d2204;
 const LEGACY_MAGIC = 0x184c2102;
 const SKIPPABLE_MASK = 0xfffffff0;
@@ -119,69 +121,6 @@ export function xxh32(data: Uint8Array): number {
   const h = new Xxh32();
   h.update(data);
   return h.digest();
-}
-
-/** Pulls input chunks only as bytes are asked for. */
-class Input {
-  private chunk: Uint8Array = EMPTY;
-  private pos = 0;
-  private done = false;
-
-  constructor(private readonly it: AsyncIterator<Uint8Array>) {}
-
-  private async pull(): Promise<boolean> {
-    while (!this.done) {
-      const r = await this.it.next();
-      if (r.done) {
-        this.done = true;
-        break;
-      }
-      if (r.value.length > 0) {
-        this.chunk = r.value;
-        this.pos = 0;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** Whether any input is left. */
-  async more(): Promise<boolean> {
-    return this.pos < this.chunk.length || (await this.pull());
-  }
-
-  /** Exactly `n` contiguous bytes: a view when they lie in one input chunk, else a copy. */
-  async take(n: number, what: string): Promise<Uint8Array> {
-    const have = this.chunk.length - this.pos;
-    if (have >= n) {
-      this.pos += n;
-      return this.chunk.subarray(this.pos - n, this.pos);
-    }
-    const out = new Uint8Array(n);
-    let got = 0;
-    for (;;) {
-      const k = Math.min(n - got, this.chunk.length - this.pos);
-      out.set(this.chunk.subarray(this.pos, this.pos + k), got);
-      this.pos += k;
-      got += k;
-      if (got === n) return out;
-      if (!(await this.pull())) throw lz4Error(`truncated input (in ${what})`);
-    }
-  }
-
-  async skip(n: number): Promise<void> {
-    for (;;) {
-      const k = Math.min(n, this.chunk.length - this.pos);
-      this.pos += k;
-      n -= k;
-      if (n === 0) return;
-      if (!(await this.pull())) throw lz4Error('truncated input (in a skippable frame)');
-    }
-  }
-
-  close(): void {
-    void this.it.return?.();
-  }
 }
 
 /**
@@ -363,7 +302,7 @@ class BlockDecoder {
 
 /** Decodes a sequence of LZ4 frames. Pulls input lazily; yields output in chunks of at most 1 MiB. */
 export async function* decodeLz4Frame(input: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
-  const inp = new Input(input[Symbol.asyncIterator]());
+  const inp = new ChunkInput(input, 'lz4');
   const out = new Output();
   const block = new BlockDecoder();
   try {
@@ -371,7 +310,7 @@ export async function* decodeLz4Frame(input: AsyncIterable<Uint8Array>): AsyncGe
     while (await inp.more()) {
       const magic = u32(await inp.take(4, 'a frame magic number'), 0);
       if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) {
-        await inp.skip(u32(await inp.take(4, 'a skippable frame header'), 0));
+        await inp.skip(u32(await inp.take(4, 'a skippable frame header'), 0), 'a skippable frame');
         continue;
       }
       if (magic === LEGACY_MAGIC) throw lz4Error('legacy frame format (lz4 -l) is not supported');

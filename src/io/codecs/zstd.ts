@@ -30,7 +30,9 @@
  * Limitations: frames that name a dictionary are refused; legacy (v0.x)
  * frames are not recognised.
  */
+
 import { Decompress } from 'fzstd';
+import { ChunkInput } from './chunk-input.js';
 
 const MAGIC = 0xfd2fb528;
 const SKIPPABLE_MASK = 0xfffffff0;
@@ -45,8 +47,6 @@ const COST_FLOOR = 1024 ** 3;
 const COST_RATIO = 1 << 16;
 /** Yield (if anything is pending) after this much window work so a caller's deadline can act. */
 const COST_YIELD = 256 << 20;
-
-const EMPTY = new Uint8Array(0);
 
 function zstdError(message: string): Error {
   return new Error(`zstd: ${message}`);
@@ -63,62 +63,6 @@ function msb(val: number): number {
 
 // ---------------------------------------------------------------------------
 // Input
-
-/** Pulls input chunks only as bytes are asked for. */
-class Input {
-  private chunk: Uint8Array = EMPTY;
-  private pos = 0;
-  private done = false;
-
-  constructor(private readonly it: AsyncIterator<Uint8Array>) {}
-
-  private async pull(): Promise<boolean> {
-    while (!this.done) {
-      const r = await this.it.next();
-      if (r.done) {
-        this.done = true;
-        break;
-      }
-      if (r.value.length > 0) {
-        this.chunk = r.value;
-        this.pos = 0;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  async more(): Promise<boolean> {
-    return this.pos < this.chunk.length || (await this.pull());
-  }
-
-  /** Exactly `n` contiguous bytes into `out` at `at` (or a fresh array). */
-  async take(n: number, what: string, out = new Uint8Array(n), at = 0): Promise<Uint8Array> {
-    let got = 0;
-    for (;;) {
-      const k = Math.min(n - got, this.chunk.length - this.pos);
-      out.set(this.chunk.subarray(this.pos, this.pos + k), at + got);
-      this.pos += k;
-      got += k;
-      if (got === n) return out;
-      if (!(await this.pull())) throw zstdError(`truncated input (in ${what})`);
-    }
-  }
-
-  async skip(n: number): Promise<void> {
-    for (;;) {
-      const k = Math.min(n, this.chunk.length - this.pos);
-      this.pos += k;
-      n -= k;
-      if (n === 0) return;
-      if (!(await this.pull())) throw zstdError('truncated input (in a skippable frame)');
-    }
-  }
-
-  close(): void {
-    void this.it.return?.();
-  }
-}
 
 // ---------------------------------------------------------------------------
 // XXH64 (content checksum). Stripes use 32-bit halves: BigInt would be ~20× slower.
@@ -723,7 +667,7 @@ interface FrameHeader {
   blockMax: number;
 }
 
-async function readFrameHeader(inp: Input): Promise<FrameHeader> {
+async function readFrameHeader(inp: ChunkInput): Promise<FrameHeader> {
   const fhd = (await inp.take(1, 'a frame header'))[0];
   const fcsFlag = fhd >> 6;
   const single = (fhd & 0x20) !== 0;
@@ -787,7 +731,7 @@ class Pending {
 
 /** Decodes a sequence of zstd frames. Pulls input lazily; yields output in chunks of at most 1 MiB. */
 export async function* decodeZstd(input: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
-  const inp = new Input(input[Symbol.asyncIterator]());
+  const inp = new ChunkInput(input, 'zstd');
   const pending = new Pending();
   let cost = 0;
   let costAtYield = 0;
@@ -802,7 +746,7 @@ export async function* decodeZstd(input: AsyncIterable<Uint8Array>): AsyncGenera
     while (await inp.more()) {
       const magic = u32(await inp.take(4, 'a frame magic number'), 0);
       if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) {
-        await inp.skip(u32(await inp.take(4, 'a skippable frame header'), 0));
+        await inp.skip(u32(await inp.take(4, 'a skippable frame header'), 0), 'a skippable frame');
         continue;
       }
       if (magic !== MAGIC) throw zstdError(`not a zstd frame (magic 0x${magic.toString(16).padStart(8, '0')})`);
@@ -837,7 +781,7 @@ export async function* decodeZstd(input: AsyncIterable<Uint8Array>): AsyncGenera
         const push = new Uint8Array(head + 3 + stored);
         if (prefix) push.set(prefix, 0);
         push.set(bh, head);
-        await inp.take(stored, 'a block', push, head + 3);
+        await inp.takeInto(stored, 'a block', push, head + 3);
         const out = type === 2 ? checkBlock(push.subarray(head + 3), f) : size;
         if (out > f.outMax) throw zstdError(`block decodes to ${out} bytes, past the maximum of ${f.outMax}`);
         if (h.size >= 0 && f.produced + out > h.size)
