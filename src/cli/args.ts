@@ -19,6 +19,8 @@ export interface ScanArgs {
   color: boolean;
   /** Reuse stored per-file results of hf:// scans (--no-cache turns it off). */
   cache: boolean;
+  /** --blacklist patterns, added to the settings file's. */
+  blacklist: string[];
 }
 
 export interface CreateSettingsArgs {
@@ -51,6 +53,8 @@ Options:
       --max-file-size SIZE        skip (and report) files larger than SIZE bytes (suffixes K, M, G)
       --timeout SECONDS           give up on a file after SECONDS (its findings so far are kept)
       --no-color                  plain console output (also when NO_COLOR is set or stdout is not a terminal)
+      --blacklist PATTERN         report file/member names, pickle globals and config strings matching PATTERN
+                                  (HIGH; case-insensitive substring, or re:REGEX; repeatable)
   -v, --version                   print the version
   -h, --help                      print this help
 
@@ -82,6 +86,7 @@ function parseScan(args: string[]) {
       'max-file-size': { type: 'string' },
       timeout: { type: 'string' },
       'no-color': { type: 'boolean' },
+      blacklist: { type: 'string', multiple: true },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -134,6 +139,7 @@ export function parseCli(argv: string[]): CliArgs {
       ...(v.timeout !== undefined ? { timeoutSeconds: seconds(v.timeout) } : {}),
       color: !(v['no-color'] ?? false),
       cache: !(v['no-cache'] ?? false),
+      blacklist: v.blacklist ?? [],
     };
   } catch (err) {
     if (err instanceof UsageError) throw err;
@@ -149,12 +155,12 @@ function severity(text: string, flag: string): Severity {
   return s as Severity;
 }
 
-function byteSize(text: string): number {
+export function byteSize(text: string, flag = '--max-file-size'): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`--max-file-size must be a size such as 500000, 200M or 4G (got '${text}')`);
+  if (!m) throw new UsageError(`${flag} must be a size such as 500000, 200M or 4G (got '${text}')`);
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
   const n = Math.floor(Number(m[1]) * mult);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--max-file-size must be positive (got '${text}')`);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${flag} must be positive (got '${text}')`);
   return n;
 }
 
@@ -167,7 +173,7 @@ function hubPath(text: string): void {
   }
 }
 
-function seconds(text: string): number {
+export function seconds(text: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--timeout must be a positive number of seconds (got '${text}')`);
   return n;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
 import { renderReport } from '../report/index.js';
+import { BlacklistError, withBlacklist } from '../scan/blacklist.js';
 import { scan } from '../scan/scan.js';
 import { defaultSettings, loadSettingsFile, type Settings, SettingsError } from '../settings/load.js';
 import { createSettingsFile } from '../settings/write.js';
@@ -54,6 +55,14 @@ async function runScan(args: ScanArgs): Promise<number> {
       return EXIT.USAGE;
     }
   }
+  let policy = settings.policy;
+  try {
+    policy = withBlacklist(policy, args.blacklist);
+  } catch (err) {
+    if (!(err instanceof BlacklistError)) throw err;
+    process.stderr.write(`modelscan: ${err.message}\n`);
+    return EXIT.USAGE;
+  }
   const failOn = args.failOn ?? settings.failOn;
   const outputFile = args.outputFile ?? settings.outputFile;
   const showSkipped = args.showSkipped || (settings.showSkipped ?? false);
@@ -62,7 +71,7 @@ async function runScan(args: ScanArgs): Promise<number> {
   log.info(`scanning ${args.paths.join(', ')}`);
   const result = await scan(args.paths, {
     limits: settings.limits,
-    policy: settings.policy,
+    policy,
     maxFileSize: args.maxFileSize ?? settings.maxFileSize,
     timeoutMs: args.timeoutSeconds !== undefined ? Math.round(args.timeoutSeconds * 1000) : settings.timeoutMs,
     concurrency: settings.concurrency,

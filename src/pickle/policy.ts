@@ -1,3 +1,4 @@
+import { type Blacklist, blacklistFinding } from '../scan/blacklist.js';
 import { type Finding, maxSeverity, type Severity } from '../scan/findings.js';
 import {
   ALLOW,
@@ -21,6 +22,8 @@ export interface Policy {
   codeBuilders: Readonly<Record<string, CodeKind>>;
   /** The lowest severity an unknown global is reported at (settings can raise it). */
   unknownFloor: Severity;
+  /** User patterns (--blacklist): any resolved global matching one is reported HIGH. */
+  blacklist?: Blacklist;
 }
 
 type CodeKind = (typeof CODE_BUILDERS)[string];
@@ -168,6 +171,8 @@ export class PickleJudge implements PickleEvents {
     const v = this.verdictOf(g);
     const key = `${g.module}.${g.name}`;
     const shown = g.rawModule === g.module && g.rawName === g.name ? key : `${g.rawModule}.${g.rawName} (= ${key})`;
+    const listed = this.policy.blacklist?.match(key) ?? this.policy.blacklist?.match(`${g.rawModule}.${g.rawName}`);
+    if (listed) this.add(blacklistFinding(listed, 'global', key, g.offset, g.rawModule, g.rawName), `blacklist:${key}`);
     if (REFLECTIVE.has(key)) {
       if (!this.reflective.has(key)) this.reflective.set(key, { g, state: 'imported' });
       return;

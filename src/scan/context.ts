@@ -1,6 +1,7 @@
 import type { ScanContext } from '../formats/types.js';
 import type { ByteSource } from '../io/byte-source.js';
 import type { Policy } from '../pickle/policy.js';
+import { blacklistFinding } from './blacklist.js';
 import type { Finding } from './findings.js';
 import type { ScanLimits } from './limits.js';
 import { routeByContent } from './route.js';
@@ -48,6 +49,8 @@ function childContext(
       if (Date.now() > opts.deadline) throw new ScanTimeout(`timed out after ${opts.timeoutMs / 1000} s; findings so far are listed`);
     },
     async scanMember(src: ByteSource, name: string): Promise<string | undefined> {
+      const listed = opts.policy.blacklist?.match(name);
+      if (listed) ctx.report({ ...blacklistFinding(listed, 'archive member', name, 0), member: name });
       if (depth + 1 > opts.limits.maxDepth) {
         ctx.report({
           severity: 'MEDIUM',

@@ -35,6 +35,8 @@ export interface ScanResult {
   version: string;
   timestamp: string;
   scanned: string[];
+  /** The formats that scanned the top-level files, in order of first use. */
+  formats: string[];
   skipped: Skipped[];
   issues: Issue[];
   errors: ScanError[];

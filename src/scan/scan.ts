@@ -3,6 +3,7 @@ import { collectHubTargets, type HubOptions, isHubPath } from '../hub/targets.js
 import { type ByteSource, FileSource } from '../io/byte-source.js';
 import { DEFAULT_POLICY, type Policy } from '../pickle/policy.js';
 import { VERSION } from '../version.js';
+import { blacklistFinding } from './blacklist.js';
 import { makeContext, ScanTimeout } from './context.js';
 import type { Finding } from './findings.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits } from './limits.js';
@@ -40,6 +41,8 @@ export interface ScanOptions {
 /** What one file contributed, kept apart so the result doesn't depend on completion order. */
 interface FileOutcome {
   scanned: boolean;
+  /** The format that scanned the file. */
+  format?: string;
   issues: Issue[];
   errors: ScanError[];
   skipped: Skipped[];
@@ -69,6 +72,7 @@ export async function scan(paths: string[], options: ScanOptions = {}): Promise<
     version: VERSION,
     timestamp: new Date().toISOString(),
     scanned: [],
+    formats: [],
     skipped: walked.skipped,
     issues: [],
     errors: walked.errors,
@@ -97,6 +101,7 @@ export async function scan(paths: string[], options: ScanOptions = {}): Promise<
   await Promise.all(Array.from({ length: pool }, worker));
   for (let i = 0; i < targets.length; i++) {
     const o = outcomes[i];
+    if (o.format && !result.formats.includes(o.format)) result.formats.push(o.format);
     if (o.scanned) {
       result.scanned.push(targets[i].source);
       result.bytesScanned += targets[i].size;
@@ -142,10 +147,14 @@ async function scanFile(t: Target, limits: ScanLimits, options: ScanOptions): Pr
           out.skipped.push({ category: 'SCAN_NOT_SUPPORTED', description: reason, source: `${t.source}:${member}` }),
       },
     );
+    const listed = options.policy?.blacklist?.match(t.source);
+    if (listed) ctx.report(blacklistFinding(listed, 'file name', t.source, 0));
     const routed = await routeByContent(src, ctx);
     options.debug?.(`${t.source}: ${routed.format ? `${routed.format.name} (${routed.outcome})` : 'no format matched'}`);
-    if (routed.format && routed.outcome === 'scanned') out.scanned = true;
-    else if (routed.format && PICKLE_FAMILY_EXT.test(t.source)) {
+    if (routed.format && routed.outcome === 'scanned') {
+      out.scanned = true;
+      out.format = routed.format.name;
+    } else if (routed.format && PICKLE_FAMILY_EXT.test(t.source)) {
       // A model name over content we recognise but cannot read (an image, an unsupported container): never clean.
       out.errors.push({
         category: 'MODEL_SCAN',

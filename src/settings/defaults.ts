@@ -83,6 +83,7 @@ export function defaultSettingsDocument(): Record<string, unknown> {
     },
     allow: {},
     unknown_globals: { min_severity: 'LOW' },
+    blacklist: [],
     limits: {
       max_file_size: 0,
       timeout: 0,

@@ -3,6 +3,7 @@ import { parse, TomlError } from 'smol-toml';
 import { DEFAULT_POLICY, type Policy } from '../pickle/policy.js';
 import type { DenyRule } from '../pickle/policy-tables.js';
 import { canonicalModule } from '../pickle/resolve.js';
+import { type Blacklist, BlacklistError, compileBlacklist } from '../scan/blacklist.js';
 import { SEVERITIES, type Severity, severityRank } from '../scan/findings.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits } from '../scan/limits.js';
 import { FORMAT_MIDDLEWARE, MODELSCAN_SCANNERS, REPORTER_NAMES } from './defaults.js';
@@ -66,6 +67,7 @@ export function resolveSettings(doc: unknown): { settings: Settings; warnings: s
   const extraDeny: DenyRule[] = [];
   const extraAllow: string[] = [];
   let unknownFloor: Severity = 'LOW';
+  const blacklist: string[] = [];
   let failOn: Severity = 'LOW';
   const limits: ScanLimits = { ...DEFAULT_SCAN_LIMITS, pickle: { ...DEFAULT_SCAN_LIMITS.pickle } };
   let maxFileSize = 0;
@@ -105,6 +107,10 @@ export function resolveSettings(doc: unknown): { settings: Settings; warnings: s
         break;
       case 'allow':
         readAllow(value, extraAllow, warnings);
+        break;
+      case 'blacklist':
+        if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) bad(key, 'a list of patterns');
+        else blacklist.push(...(value as string[]));
         break;
       case 'unknown_globals':
         if (!isTable(value)) bad(key, 'a table');
@@ -170,6 +176,7 @@ export function resolveSettings(doc: unknown): { settings: Settings; warnings: s
     deny: extraDeny.length ? [...DEFAULT_POLICY.deny, ...extraDeny] : DEFAULT_POLICY.deny,
     allow: extraAllow.length ? new Set([...DEFAULT_POLICY.allow, ...extraAllow]) : DEFAULT_POLICY.allow,
     unknownFloor,
+    ...(blacklist.length ? { blacklist: compileSettingsBlacklist(blacklist, warnings) } : {}),
   };
   return {
     settings: {
@@ -256,5 +263,27 @@ function readAllow(value: unknown, out: string[], warnings: string[]): void {
       continue;
     }
     for (const n of names) out.push(`${canonicalModule(module)}:${n}`);
+  }
+}
+
+/** Patterns that would not compile are warned about and left out, like any other bad setting. */
+function compileSettingsBlacklist(patterns: string[], warnings: string[]): Blacklist | undefined {
+  const ok = patterns.filter((p) => {
+    try {
+      compileBlacklist([p]);
+      return true;
+    } catch (err) {
+      if (!(err instanceof BlacklistError)) throw err;
+      warnings.push(`settings: ${err.message}; ignored`);
+      return false;
+    }
+  });
+  if (!ok.length) return undefined;
+  try {
+    return compileBlacklist(ok);
+  } catch (err) {
+    if (!(err instanceof BlacklistError)) throw err;
+    warnings.push(`settings: ${err.message}; blacklist ignored`);
+    return undefined;
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const MAIN = join(ROOT, 'dist/cli/main.js');
+export const AUDIT = join(ROOT, 'dist/cli/modelaudit.js');
 
 /** `npm test` builds dist/ before the tests run; a test run on its own needs `npm run build` first. */
 export function assertBuilt(): void {
@@ -17,7 +18,7 @@ export interface CliRun {
 }
 
 /** Runs the built bin as a whole process, as users and CI do. */
-export function cli(args: string[], opts: SpawnSyncOptions = {}): CliRun {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, ...opts });
+export function cli(args: string[], opts: SpawnSyncOptions = {}, bin = MAIN): CliRun {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, ...opts });
   return { code: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
