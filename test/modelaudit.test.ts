@@ -127,6 +127,22 @@ describe('modelaudit front door (dist/cli/modelaudit.js)', () => {
     assert.equal(JSON.parse(m.stdout).issues[0].rule, 'blacklist/match');
   });
 
+  it('--weights reports a planted outlier class; without it the same model is clean', () => {
+    const planted = 'test/fixtures/weights/mlp_planted.safetensors';
+    const plain = audit('scan', planted, '--format', 'json');
+    assert.equal(plain.code, 0, plain.stderr);
+    const r = audit('scan', planted, '--weights', '--format', 'json');
+    assert.equal(r.code, 1, r.stderr);
+    const issues = JSON.parse(r.stdout).issues;
+    assert.deepEqual(
+      issues.map((i: { severity: string; details: Record<string, unknown> }) => [i.severity, i.details.rule, i.details.operator]),
+      [['warning', 'weights/outlier-class', 'class 7']],
+    );
+    const m = cli(['-p', planted, '--weights', '-r', 'json']);
+    assert.equal(m.code, 1);
+    assert.equal(JSON.parse(m.stdout).issues[0].severity, 'MEDIUM');
+  });
+
   it('usage errors exit 2 with a message', () => {
     assert.equal(audit('scan').code, 2);
     assert.equal(audit('scan', BENIGN, '--format', 'xml').code, 2);
@@ -165,6 +181,7 @@ describe('modelaudit arguments and severities', () => {
         timeoutSeconds: 5,
         blacklist: ['x', 're:y'],
         verbose: true,
+        weights: false,
       },
     );
   });

@@ -21,6 +21,8 @@ export interface ScanArgs {
   cache: boolean;
   /** --blacklist patterns, added to the settings file's. */
   blacklist: string[];
+  /** --weights: look for outlier classes in classification heads. */
+  weights: boolean;
 }
 
 export interface CreateSettingsArgs {
@@ -55,6 +57,7 @@ Options:
       --no-color                  plain console output (also when NO_COLOR is set or stdout is not a terminal)
       --blacklist PATTERN         report file/member names, pickle globals and config strings matching PATTERN
                                   (HIGH; case-insensitive substring, or re:REGEX; repeatable)
+      --weights                   also look for outlier classes in classification heads (possible backdoor targets)
   -v, --version                   print the version
   -h, --help                      print this help
 
@@ -87,6 +90,7 @@ function parseScan(args: string[]) {
       timeout: { type: 'string' },
       'no-color': { type: 'boolean' },
       blacklist: { type: 'string', multiple: true },
+      weights: { type: 'boolean' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -140,6 +144,7 @@ export function parseCli(argv: string[]): CliArgs {
       color: !(v['no-color'] ?? false),
       cache: !(v['no-cache'] ?? false),
       blacklist: v.blacklist ?? [],
+      weights: v.weights ?? false,
     };
   } catch (err) {
     if (err instanceof UsageError) throw err;

@@ -78,6 +78,7 @@ async function runScan(args: ScanArgs): Promise<number> {
     onProgress: (p) => progress.update(p),
     debug: (m) => log.debug(m),
     hub: { cache: args.cache },
+    weights: args.weights,
   });
   progress.done();
   for (const e of result.errors) log.error(`${e.source}: ${e.description}`);

@@ -11,6 +11,7 @@ export interface AuditArgs {
   blacklist: string[];
   settingsFile?: string;
   verbose: boolean;
+  weights: boolean;
 }
 
 export const AUDIT_HELP = `Usage: modelaudit scan PATH… [options]
@@ -27,6 +28,7 @@ Options:
   -t, --timeout SECONDS           give up on a file after SECONDS (its findings so far are kept)
       --settings-file FILE        modelscan TOML settings (blacklist, limits, policy)
   -v, --verbose                   also list skipped files (severity debug)
+      --weights                   also look for outlier classes in classification heads (possible backdoor targets)
       --version                   print the version
   -h, --help                      print this help
 
@@ -54,6 +56,7 @@ export function parseAuditCli(argv: string[]): AuditCli {
         timeout: { type: 'string', short: 't' },
         'settings-file': { type: 'string' },
         verbose: { type: 'boolean', short: 'v' },
+        weights: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -71,6 +74,7 @@ export function parseAuditCli(argv: string[]): AuditCli {
       ...(v['settings-file'] !== undefined ? { settingsFile: v['settings-file'] } : {}),
       blacklist: v.blacklist ?? [],
       verbose: v.verbose ?? false,
+      weights: v.weights ?? false,
     };
   } catch (err) {
     if (err instanceof UsageError) throw err;

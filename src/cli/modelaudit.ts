@@ -59,6 +59,7 @@ async function runAudit(args: AuditArgs): Promise<number> {
     maxFileSize: args.maxFileSize ?? settings.maxFileSize,
     timeoutMs: args.timeoutSeconds !== undefined ? Math.round(args.timeoutSeconds * 1000) : settings.timeoutMs,
     concurrency: settings.concurrency,
+    weights: args.weights,
   });
   const timing = { startTime: started / 1000, duration: (Date.now() - started) / 1000, verbose: args.verbose };
   const text = args.format === 'json' ? modelAuditJson(result, timing) : modelAuditText(result, timing);

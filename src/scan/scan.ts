@@ -3,6 +3,7 @@ import { collectHubTargets, type HubOptions, isHubPath } from '../hub/targets.js
 import { type ByteSource, FileSource } from '../io/byte-source.js';
 import { DEFAULT_POLICY, type Policy } from '../pickle/policy.js';
 import { VERSION } from '../version.js';
+import { scanWeights } from '../weights/index.js';
 import { blacklistFinding } from './blacklist.js';
 import { makeContext, ScanTimeout } from './context.js';
 import type { Finding } from './findings.js';
@@ -34,6 +35,8 @@ export interface ScanOptions {
   onProgress?: (p: ScanProgress) => void;
   /** Debug lines (which format each file was routed to). */
   debug?: (message: string) => void;
+  /** Also analyse classification heads for outlier classes (src/weights; --weights). */
+  weights?: boolean;
   /** For hf:// inputs: endpoint, token, retries, result cache (src/hub). */
   hub?: HubOptions;
 }
@@ -154,6 +157,8 @@ async function scanFile(t: Target, limits: ScanLimits, options: ScanOptions): Pr
     if (routed.format && routed.outcome === 'scanned') {
       out.scanned = true;
       out.format = routed.format.name;
+      if (options.weights)
+        for (const n of await scanWeights(src, ctx)) out.skipped.push({ category: 'WEIGHTS', description: n.message, source: t.source });
     } else if (routed.format && PICKLE_FAMILY_EXT.test(t.source)) {
       // A model name over content we recognise but cannot read (an image, an unsupported container): never clean.
       out.errors.push({
