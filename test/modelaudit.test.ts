@@ -220,6 +220,22 @@ describe('blacklist patterns', () => {
     );
   });
 
+  it('matches string constants of configs, never echoing a credential', async () => {
+    const config = JSON.stringify({ _name_or_path: 'evil-org/bert', hub_token: 'hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567' });
+    const r = await scanBytes(Buffer.from(config), 'config.json', {
+      policy: { ...DEFAULT_POLICY, blacklist: compileBlacklist(['evil-org', 'AbCdEf']) },
+    });
+    const hits = r.issues.filter((i) => i.rule === 'blacklist/match');
+    assert.deepEqual(
+      hits.map((i) => [i.severity, i.module, i.description]),
+      [
+        ['HIGH', '_name_or_path', "config value at '_name_or_path' 'evil-org/bert' matches the blacklist pattern 'evil-org'"],
+        ['HIGH', 'hub_token', "config value at 'hub_token' '(masked)' matches the blacklist pattern 'AbCdEf'"],
+      ],
+    );
+    assert.ok(!JSON.stringify(r).includes('QrStUv'));
+  });
+
   it('matches archive member names', async () => {
     const zip = buildZip([
       { name: 'weights/backdoor.bin', data: 'x' },

@@ -1,10 +1,12 @@
 import { chatTemplateFormat } from './chat-template/index.js';
 import { compressedFormat } from './compressed/index.js';
+import { configFormat } from './config/index.js';
 import { ggufFormat } from './gguf/index.js';
 import { kerasConfigFormat, kerasH5Format } from './keras/index.js';
 import { numpyFormat } from './numpy/index.js';
 import { onnxFormat } from './onnx/index.js';
 import { pickleFormat } from './pickle/index.js';
+import { pythonSourceFormat } from './python-source/index.js';
 import { safetensorsFormat } from './safetensors/index.js';
 import { sevenZipFormat } from './sevenzip/index.js';
 import { tarFormat } from './tar/index.js';
@@ -31,6 +33,9 @@ export const FORMATS: readonly FormatScanner[] = [
   ggufFormat,
   unsupportedFormat,
   pickleFormat,
-  chatTemplateFormat,
   zipByEndRecordFormat,
+  // Text last, once every binary and archive reading has declined it: configs, then templates, then Python source.
+  configFormat,
+  chatTemplateFormat,
+  pythonSourceFormat,
 ];

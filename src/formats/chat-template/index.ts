@@ -29,49 +29,62 @@ interface Candidate {
  * another `…template…` key (tokenizer_config.json, chat_template.json,
  * processor configs), YAML configs with such keys, and Jinja files (chat
  * markers, a Jinja-like name, or constructs that reach Python internals).
- * Other JSON, YAML and text is left to the formats after this one.
+ * Other JSON, YAML and text is left to the formats after this one. The
+ * config format, tried first, hands each JSON and YAML config it reads
+ * here too, so a config gets both its own checks and this analysis.
  */
 export const chatTemplateFormat: FormatScanner = {
   name: 'chat-template',
   detect: (head) => looksLikeText(head),
   async scan(source, ctx) {
-    if (source.size > MAX_TEXT) return tooLarge(source, ctx);
-    const bytes = await source.read(0, source.size);
-    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-    const text = new TextDecoder('utf-8').decode(bytes.subarray(bom));
-    const first = text.trimStart()[0];
-    if ((first === '{' || first === '[') && (/template/i.test(text) || text.includes('\\u'))) {
-      let doc: JsonValue | undefined;
-      let error: JsonError | undefined;
-      try {
-        doc = parseJson(text);
-      } catch (err) {
-        if (!(err instanceof JsonError)) throw err;
-        error = err;
-      }
-      if (doc) return judgeCandidates(jsonCandidates(doc), text, bom, ctx);
-      if (error && /^\s*(\{\s*"|\[)/.test(text) && text.includes('chat_template')) {
-        ctx.report(
-          at(
-            'MEDIUM',
-            'chat-template/malformed',
-            `not valid JSON (${error.message}), though it holds a chat template: transformers cannot load it; the Jinja in it was checked token by token`,
-            bom + byteLength(text, error.index),
-          ),
-        );
-        const site = { name: baseName(source.name), scanner: CHAT_TEMPLATE_SCANNER, offset: bom, verbatim: true };
-        for (const f of judgeTemplate(text, site, { quietUnparsed: true, checkpoint: () => ctx.checkpoint() })) ctx.report(f);
-        return 'scanned';
-      }
-    }
-    if (!hasJinjaTag(text)) return 'not-this-format';
-    if (hasYamlTemplateKey(text)) {
-      const outcome = judgeCandidates(yamlCandidates(text), text, bom, ctx);
-      if (outcome === 'scanned') return outcome;
-    }
-    return judgeWholeText(source, text, bom, ctx);
+    // The config format hands its JSON and YAML here first; a second pass would only repeat the same answer.
+    if (declined.has(source)) return 'not-this-format';
+    const outcome = await scanText(source, ctx);
+    if (outcome === 'not-this-format') declined.add(source);
+    return outcome;
   },
 };
+
+/** Sources this format has read and declined (it reports nothing then, so the answer can be reused). */
+const declined = new WeakSet<ByteSource>();
+
+async function scanText(source: ByteSource, ctx: ScanContext): Promise<FormatOutcome> {
+  if (source.size > MAX_TEXT) return tooLarge(source, ctx);
+  const bytes = await source.read(0, source.size);
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const text = new TextDecoder('utf-8').decode(bytes.subarray(bom));
+  const first = text.trimStart()[0];
+  if ((first === '{' || first === '[') && (/template/i.test(text) || text.includes('\\u'))) {
+    let doc: JsonValue | undefined;
+    let error: JsonError | undefined;
+    try {
+      doc = parseJson(text);
+    } catch (err) {
+      if (!(err instanceof JsonError)) throw err;
+      error = err;
+    }
+    if (doc) return judgeCandidates(jsonCandidates(doc), text, bom, ctx);
+    if (error && /^\s*(\{\s*"|\[)/.test(text) && text.includes('chat_template')) {
+      ctx.report(
+        at(
+          'MEDIUM',
+          'chat-template/malformed',
+          `not valid JSON (${error.message}), though it holds a chat template: transformers cannot load it; the Jinja in it was checked token by token`,
+          bom + byteLength(text, error.index),
+        ),
+      );
+      const site = { name: baseName(source.name), scanner: CHAT_TEMPLATE_SCANNER, offset: bom, verbatim: true };
+      for (const f of judgeTemplate(text, site, { quietUnparsed: true, checkpoint: () => ctx.checkpoint() })) ctx.report(f);
+      return 'scanned';
+    }
+  }
+  if (!hasJinjaTag(text)) return 'not-this-format';
+  if (hasYamlTemplateKey(text)) {
+    const outcome = judgeCandidates(yamlCandidates(text), text, bom, ctx);
+    if (outcome === 'scanned') return outcome;
+  }
+  return judgeWholeText(source, text, bom, ctx);
+}
 
 function jsonCandidates(doc: JsonValue): Candidate[] {
   const out: Candidate[] = [];
