@@ -11,8 +11,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chatTemplateFormat } from '../src/formats/chat-template/index.js';
-import { parseJson } from '../src/formats/chat-template/json.js';
-import { yamlScalars } from '../src/formats/chat-template/yaml.js';
+import { walkJson } from '../src/formats/config/json.js';
+import { pathString } from '../src/formats/config/scalars.js';
+import { walkYaml } from '../src/formats/config/yaml.js';
 import { type ScanResult, scan } from '../src/scan/scan.js';
 import { analyzeTemplate, type TemplateIssue } from '../src/templates/analyze.js';
 
@@ -268,22 +269,20 @@ describe('chat templates outside GGUF (found by content)', () => {
   });
 });
 
-describe('config readers', () => {
-  it('JSON: Python json grammar (NaN, Infinity), string positions, duplicate keys kept', () => {
-    const doc = parseJson('{"a": NaN, "b": [1, -Infinity], "t": "x\\u0041", "t": "y"}');
-    assert.equal(doc.kind, 'object');
-    if (doc.kind !== 'object') return;
-    assert.deepEqual(
-      doc.entries.map(([k, v]) => [k, v.kind === 'string' ? v.value : v.kind, v.at]),
-      [
-        ['a', 'scalar', 6],
-        ['b', 'array', 16],
-        ['t', 'xA', 37],
-        ['t', 'y', 53],
-      ],
-    );
-    assert.throws(() => parseJson('{"a": 1,}'));
-    assert.throws(() => parseJson(`${'['.repeat(600)}${']'.repeat(600)}`));
+describe('the config readers chat templates are found with', () => {
+  const leaves = (walk: typeof walkJson, text: string): [string, string, number][] => {
+    const out: [string, string, number][] = [];
+    walk(text, (s) => {
+      if (s.text) out.push([pathString(s.path), s.value, s.at]);
+    });
+    return out;
+  };
+
+  it('JSON: escapes decoded, string positions after the quote, duplicate keys kept', () => {
+    assert.deepEqual(leaves(walkJson, '{"a": NaN, "b": [1, -Infinity], "t": "x\\u0041", "t": "y"}'), [
+      ['t', 'xA', 38],
+      ['t', 'y', 54],
+    ]);
   });
 
   it('YAML: plain, quoted (folded, escaped), block scalars, sequence items and nested keys', () => {
@@ -306,16 +305,16 @@ describe('config readers', () => {
       '  - "item"',
     ].join('\n');
     assert.deepEqual(
-      yamlScalars(text).map((s) => [s.path, s.value]),
+      leaves(walkYaml, text).map(([path, value]) => [path, value]),
       [
         ['a', 'plain value'],
         ['b', "it's folded"],
         ['c', 'x_yz'],
         ['d.e', 'line1\n  line2\n'],
         ['d.f', 'one two'],
-        ['g.name', 'first'],
-        ['g.template', '{{ t }}'],
-        ['g.[]', 'item'],
+        ['g[0].name', 'first'],
+        ['g[0].template', '{{ t }}'],
+        ['g[1]', 'item'],
       ],
     );
   });

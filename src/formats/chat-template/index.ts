@@ -1,17 +1,17 @@
 import type { ByteSource } from '../../io/byte-source.js';
 import { type Finding, severityRank, structuralFinding } from '../../scan/findings.js';
 import { judgeTemplate } from '../../templates/findings.js';
+import { walkJson } from '../config/json.js';
+import { ConfigSyntaxError, pathString, type ScalarSink, type Segment } from '../config/scalars.js';
+import { walkYaml } from '../config/yaml.js';
 import type { FormatOutcome, FormatScanner, ScanContext } from '../types.js';
-import { JsonError, type JsonValue, parseJson } from './json.js';
 import { hasChatMarkers, hasJinjaTag, hasTemplateName, hasYamlTemplateKey, looksLikeText } from './text.js';
-import { yamlScalars } from './yaml.js';
 
 export const CHAT_TEMPLATE_SCANNER = 'modelscan.scanners.ChatTemplateScan';
 const at = structuralFinding(CHAT_TEMPLATE_SCANNER);
 /** Text files larger than this are not read whole (real tokenizer configs are a few MB). */
 const MAX_TEXT = 64 << 20;
 const PEEK = 1 << 20;
-const MAX_JSON_DEPTH = 64;
 
 /** A template found in a config: its name, text, and where its text starts. */
 interface Candidate {
@@ -55,15 +55,15 @@ async function scanText(source: ByteSource, ctx: ScanContext): Promise<FormatOut
   const text = new TextDecoder('utf-8').decode(bytes.subarray(bom));
   const first = text.trimStart()[0];
   if ((first === '{' || first === '[') && (/template/i.test(text) || text.includes('\\u'))) {
-    let doc: JsonValue | undefined;
-    let error: JsonError | undefined;
+    let leaves: Leaf[] | undefined;
+    let error: ConfigSyntaxError | undefined;
     try {
-      doc = parseJson(text);
+      leaves = templateLeaves(walkJson, text, ctx, false);
     } catch (err) {
-      if (!(err instanceof JsonError)) throw err;
+      if (!(err instanceof ConfigSyntaxError)) throw err;
       error = err;
     }
-    if (doc) return judgeCandidates(jsonCandidates(doc), text, bom, ctx);
+    if (leaves) return judgeCandidates(jsonCandidates(leaves), text, bom, ctx);
     if (error && /^\s*(\{\s*"|\[)/.test(text) && text.includes('chat_template')) {
       ctx.report(
         at(
@@ -80,51 +80,81 @@ async function scanText(source: ByteSource, ctx: ScanContext): Promise<FormatOut
   }
   if (!hasJinjaTag(text)) return 'not-this-format';
   if (hasYamlTemplateKey(text)) {
-    const outcome = judgeCandidates(yamlCandidates(text), text, bom, ctx);
+    let leaves: Leaf[] | undefined;
+    try {
+      leaves = templateLeaves(walkYaml, text, ctx, true);
+    } catch (err) {
+      if (!(err instanceof ConfigSyntaxError)) throw err;
+    }
+    const outcome = leaves ? judgeCandidates(yamlCandidates(leaves), text, bom, ctx) : 'not-this-format';
     if (outcome === 'scanned') return outcome;
   }
   return judgeWholeText(source, text, bom, ctx);
 }
 
-function jsonCandidates(doc: JsonValue): Candidate[] {
-  const out: Candidate[] = [];
-  const visit = (v: JsonValue, path: string, depth: number, underTemplate: boolean): void => {
-    if (depth > MAX_JSON_DEPTH) return;
-    if (v.kind === 'object') {
-      for (const [k, child] of v.entries) {
-        const p = path ? `${path}.${k}` : k;
-        const templateKey = underTemplate || /template/i.test(k);
-        if (child.kind === 'string') addString(out, p, child.value, child.at + 1, templateKey, k.includes('chat_template'));
-        else if (child.kind === 'array' && templateKey) {
-          child.items.forEach((item, i) => {
-            const named = item.kind === 'object' ? namedTemplate(item) : undefined;
-            if (named)
-              out.push({ name: `${p}.${named.name ?? i}`, text: named.template.value, index: named.template.at + 1, declared: true });
-            else visit(item, `${p}[${i}]`, depth + 1, true);
-          });
-        } else visit(child, p, depth + 1, templateKey);
-      }
-    } else if (v.kind === 'array') {
-      v.items.forEach((item, i) => {
-        visit(item, `${path}[${i}]`, depth + 1, underTemplate);
-      });
-    } else if (v.kind === 'string' && path) {
-      addString(out, path, v.value, v.at + 1, underTemplate, false);
-    }
-  };
-  visit(doc, '', 0, false);
+/** A string value of a config that may be (or name) a template, with a copy of its key path. */
+interface Leaf {
+  path: Segment[];
+  value: string;
+  index: number;
+}
+
+const isTemplateKey = (seg: Segment): boolean => typeof seg === 'string' && /template/i.test(seg);
+
+/**
+ * The string values worth a look: under a key that names a template (JSON: at any level above; YAML: the
+ * value's own key, as before), or holding Jinja. Everything else is dropped as it streams by, so a large
+ * tokenizer.json costs no memory here.
+ */
+function templateLeaves(
+  walk: (text: string, sink: ScalarSink, checkpoint: () => void) => unknown,
+  text: string,
+  ctx: ScanContext,
+  ownKeyOnly: boolean,
+): Leaf[] {
+  const out: Leaf[] = [];
+  walk(
+    text,
+    (s) => {
+      if (!s.text) return;
+      const keyed = ownKeyOnly ? isTemplateKey(s.path[s.path.length - 1] ?? '') : s.path.some(isTemplateKey);
+      if (keyed || hasJinjaTag(s.value)) out.push({ path: [...s.path], value: s.value, index: s.at });
+    },
+    () => ctx.checkpoint(),
+  );
   return out;
 }
 
-/** `{name, template}`: transformers' list form of several named templates. */
-function namedTemplate(obj: JsonValue & { kind: 'object' }): { name?: string; template: JsonValue & { kind: 'string' } } | undefined {
-  let name: string | undefined;
-  let template: (JsonValue & { kind: 'string' }) | undefined;
-  for (const [k, v] of obj.entries) {
-    if (k === 'name' && v.kind === 'string') name = v.value;
-    if (k === 'template' && v.kind === 'string') template = v;
+function jsonCandidates(leaves: Leaf[]): Candidate[] {
+  const out: Candidate[] = [];
+  // transformers' list form of several named templates: chat_template: [{name, template}, …].
+  const names = new Map<string, string>();
+  for (const l of leaves) if (isNamedMember(l.path, 'name')) names.set(pathString(l.path.slice(0, -1)), l.value);
+  for (const l of leaves) {
+    const own = l.path[l.path.length - 1];
+    if (isNamedMember(l.path, 'template')) {
+      const item = l.path.slice(0, -1);
+      const name = names.get(pathString(item)) ?? String(item[item.length - 1]);
+      out.push({ name: `${pathString(item.slice(0, -1))}.${name}`, text: l.value, index: l.index, declared: true });
+    } else if (isNamedMember(l.path, 'name')) {
+    } else if (l.path.length) {
+      addString(
+        out,
+        pathString(l.path),
+        l.value,
+        l.index,
+        l.path.some(isTemplateKey),
+        typeof own === 'string' && own.includes('chat_template'),
+      );
+    }
   }
-  return template ? { ...(name !== undefined ? { name } : {}), template } : undefined;
+  return out;
+}
+
+/** `…<template key>[i].template` (or `.name`): a member of the named-template list form. */
+function isNamedMember(path: readonly Segment[], field: string): boolean {
+  const n = path.length;
+  return n >= 3 && path[n - 1] === field && typeof path[n - 2] === 'number' && isTemplateKey(path[n - 3]);
 }
 
 function addString(out: Candidate[], name: string, text: string, index: number, templateKey: boolean, chatKey: boolean): void {
@@ -133,11 +163,12 @@ function addString(out: Candidate[], name: string, text: string, index: number, 
   else if (jinja) out.push({ name, text, index, declared: false });
 }
 
-function yamlCandidates(text: string): Candidate[] {
+function yamlCandidates(leaves: Leaf[]): Candidate[] {
   const out: Candidate[] = [];
-  for (const s of yamlScalars(text)) {
-    const key = s.path.split('.').pop() ?? '';
-    addString(out, s.path, s.value, s.at, /template/i.test(key), key.includes('chat_template'));
+  for (const l of leaves) {
+    const key = l.path[l.path.length - 1];
+    const own = typeof key === 'string' ? key : '';
+    addString(out, pathString(l.path), l.value, l.index, /template/i.test(own), own.includes('chat_template'));
   }
   return out;
 }
