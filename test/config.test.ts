@@ -18,15 +18,10 @@ import { judgeTarget, TARGET_ROOTS } from '../src/formats/config/targets.js';
 import { walkXml } from '../src/formats/config/xml.js';
 import { walkYaml } from '../src/formats/config/yaml.js';
 import { FORMATS } from '../src/formats/registry.js';
-import { BufferSource } from '../src/io/byte-source.js';
 import { DEFAULT_POLICY } from '../src/pickle/policy.js';
 import { jsonReport } from '../src/report/json.js';
-import { makeContext } from '../src/scan/context.js';
-import type { Finding } from '../src/scan/findings.js';
-import { DEFAULT_SCAN_LIMITS } from '../src/scan/limits.js';
-import { routeByContent } from '../src/scan/route.js';
 import { type ScanResult, scan } from '../src/scan/scan.js';
-import { scanBytes } from './helpers/scan-bytes.js';
+import { routeBytes, scanBytes } from './helpers/scan-bytes.js';
 
 const FIXTURES = new URL('fixtures/config/', import.meta.url).pathname;
 const CONFIG_SCANNER = 'modelscan.scanners.ConfigScan';
@@ -43,16 +38,7 @@ const after = (text: string, needle: string): number => {
 const at = (text: string, needle: string): number => after(text, needle) - Buffer.byteLength(needle);
 const rows = (r: ScanResult): string[] => r.issues.map((i) => `${i.severity} ${i.rule} ${i.module} | ${i.operator} @${i.position}`).sort();
 
-/** Routes bytes through content detection in memory; returns the format that claimed them and what was reported. */
-async function route(name: string, bytes: Buffer | string): Promise<{ format?: string; findings: Finding[] }> {
-  const findings: Finding[] = [];
-  const ctx = makeContext(
-    { limits: DEFAULT_SCAN_LIMITS, policy: DEFAULT_POLICY, deadline: Number.POSITIVE_INFINITY, timeoutMs: 0 },
-    { finding: (f) => findings.push(f), skipped: () => undefined },
-  );
-  const routed = await routeByContent(new BufferSource(name, Buffer.from(bytes)), ctx);
-  return { format: routed.format && routed.outcome === 'scanned' ? routed.format.name : undefined, findings };
-}
+const route = routeBytes;
 
 describe('config: custom code that loaders run', () => {
   it('a transformers config.json with auto_map: one MEDIUM per entry, naming the .py files, at each value', async () => {

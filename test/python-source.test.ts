@@ -12,14 +12,8 @@ import { describe, it } from 'node:test';
 import { analyse } from '../src/formats/python-source/calls.js';
 import { pythonSourceFormat } from '../src/formats/python-source/index.js';
 import { Lexer } from '../src/formats/python-source/tokenizer.js';
-import { BufferSource } from '../src/io/byte-source.js';
-import { DEFAULT_POLICY } from '../src/pickle/policy.js';
-import { makeContext } from '../src/scan/context.js';
-import type { Finding } from '../src/scan/findings.js';
-import { DEFAULT_SCAN_LIMITS } from '../src/scan/limits.js';
-import { routeByContent } from '../src/scan/route.js';
 import { type ScanResult, scan } from '../src/scan/scan.js';
-import { scanBytes } from './helpers/scan-bytes.js';
+import { routeBytes, scanBytes } from './helpers/scan-bytes.js';
 import { buildZip } from './helpers/zip-builder.js';
 
 const FIXTURES = new URL('fixtures/python/', import.meta.url).pathname;
@@ -39,15 +33,7 @@ const rows = (r: ScanResult): string[] =>
 /** Resolved names of the dangerous calls in `code`. */
 const calls = (code: string): string[] => analyse(code).calls.map((c) => c.name);
 
-async function route(name: string, bytes: Buffer | string): Promise<{ format?: string; findings: Finding[] }> {
-  const findings: Finding[] = [];
-  const ctx = makeContext(
-    { limits: DEFAULT_SCAN_LIMITS, policy: DEFAULT_POLICY, deadline: Number.POSITIVE_INFINITY, timeoutMs: 0 },
-    { finding: (f) => findings.push(f), skipped: () => undefined },
-  );
-  const routed = await routeByContent(new BufferSource(name, Buffer.from(bytes)), ctx);
-  return { format: routed.format && routed.outcome === 'scanned' ? routed.format.name : undefined, findings };
-}
+const route = routeBytes;
 
 describe('python source: files in a model repository', () => {
   it('an inference handler: every dangerous call HIGH, through aliases, star imports, f-strings and getattr', async () => {

@@ -2,9 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferSource } from '../../src/io/byte-source.js';
+import { DEFAULT_POLICY } from '../../src/pickle/policy.js';
 import { runPickleStreams, type StreamsOutcome } from '../../src/pickle/streams.js';
+import { makeContext } from '../../src/scan/context.js';
 import type { Finding, Severity } from '../../src/scan/findings.js';
 import { DEFAULT_SCAN_LIMITS } from '../../src/scan/limits.js';
+import { routeByContent } from '../../src/scan/route.js';
 import { type Issue, type ScanOptions, type ScanResult, scan } from '../../src/scan/scan.js';
 
 /** Writes `bytes` to a fresh temp dir as `name`, runs scan() on it, and removes the dir. */
@@ -62,4 +65,15 @@ const RANK: Record<Severity, number> = { LOW: 0, MEDIUM: 1, HIGH: 2, CRITICAL: 3
 
 export function atLeast(s: Severity, min: Severity): boolean {
   return RANK[s] >= RANK[min];
+}
+
+/** Routes bytes through content detection in memory; the format that claimed them and what was reported. */
+export async function routeBytes(name: string, bytes: Buffer | string): Promise<{ format?: string; findings: Finding[] }> {
+  const findings: Finding[] = [];
+  const ctx = makeContext(
+    { limits: DEFAULT_SCAN_LIMITS, policy: DEFAULT_POLICY, deadline: Number.POSITIVE_INFINITY, timeoutMs: 0 },
+    { finding: (f) => findings.push(f), skipped: () => undefined },
+  );
+  const routed = await routeByContent(new BufferSource(name, Buffer.from(bytes)), ctx);
+  return { format: routed.format && routed.outcome === 'scanned' ? routed.format.name : undefined, findings };
 }

@@ -1,4 +1,5 @@
 import type { ByteSource } from '../../io/byte-source.js';
+import { decodeUtf8 } from '../../io/text.js';
 import { type Finding, severityRank, structuralFinding } from '../../scan/findings.js';
 import { judgeTemplate } from '../../templates/findings.js';
 import { walkJson } from '../config/json.js';
@@ -51,8 +52,7 @@ const declined = new WeakSet<ByteSource>();
 async function scanText(source: ByteSource, ctx: ScanContext): Promise<FormatOutcome> {
   if (source.size > MAX_TEXT) return tooLarge(source, ctx);
   const bytes = await source.read(0, source.size);
-  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  const text = new TextDecoder('utf-8').decode(bytes.subarray(bom));
+  const { text, bom } = decodeUtf8(bytes)!;
   const first = text.trimStart()[0];
   if ((first === '{' || first === '[') && (/template/i.test(text) || text.includes('\\u'))) {
     let leaves: Leaf[] | undefined;

@@ -1,4 +1,5 @@
 import type { ByteSource } from '../../io/byte-source.js';
+import { decodeUtf8 } from '../../io/text.js';
 import { structuralFinding } from '../../scan/findings.js';
 import { chatTemplateFormat } from '../chat-template/index.js';
 import { looksLikeText } from '../chat-template/text.js';
@@ -39,13 +40,9 @@ export const configFormat: FormatScanner = {
   async scan(source, ctx) {
     if (source.size > MAX_PARSE) return oversized(source, ctx);
     const bytes = await source.read(0, source.size);
-    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(bom));
-    } catch {
-      return 'not-this-format';
-    }
+    const decoded = decodeUtf8(bytes, true);
+    if (!decoded) return 'not-this-format';
+    const { text, bom } = decoded;
     if (BINARY.test(text)) return 'not-this-format';
     const first = firstContent(text);
     if (first === '{' || first === '[') return scanJson(source, text, bom, ctx);

@@ -1,3 +1,4 @@
+import { decodeUtf8 } from '../../io/text.js';
 import { structuralFinding } from '../../scan/findings.js';
 import { looksLikeText } from '../chat-template/text.js';
 import { findTokens } from '../config/credentials.js';
@@ -39,14 +40,9 @@ export const pythonSourceFormat: FormatScanner = {
       return 'scanned';
     }
     const bytes = await source.read(0, source.size);
-    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(bom));
-    } catch {
-      if (!byName) return 'not-this-format';
-      text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(bom));
-    }
+    const strict = decodeUtf8(bytes, true);
+    if (!strict && !byName) return 'not-this-format';
+    const { text, bom } = strict ?? decodeUtf8(bytes)!;
     if (!byName && BINARY.test(text)) return 'not-this-format';
     const a = analyse(text, () => ctx.checkpoint());
     if (!byName && (a.errors.length > 0 || a.statements === 0)) return 'not-this-format';
