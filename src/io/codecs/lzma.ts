@@ -944,3 +944,47 @@ export async function* decodeZipLzma(input: AsyncIterable<Uint8Array>, options?:
     await inp.close();
   }
 }
+
+/**
+ * Decodes raw LZMA1 data whose properties travel apart from it (7z's LZMA
+ * coder: a 5-byte properties blob in the folder header, the size in the
+ * folder's unpack sizes). With `size` null the data must end with the marker;
+ * with a size it may still end with one.
+ */
+export async function* decodeRawLzma(
+  input: AsyncIterable<Uint8Array>,
+  props: number,
+  dictSize: number,
+  size: number | null,
+  options?: LzmaOptions,
+): AsyncGenerator<Buffer> {
+  const inp = new ByteInput(input, 'lzma');
+  try {
+    const dec = new LzmaDecoder('lzma', dictSize, capOf(options));
+    dec.setProps(props);
+    dec.resetState();
+    await inp.need(5);
+    dec.initRange(inp.buf, inp.pos);
+    inp.pos += 5;
+    yield* pumpLzma1(dec, inp, size);
+  } finally {
+    await inp.close();
+  }
+}
+
+/** The dictionary size an LZMA2 properties byte stands for (0..40; 40 means 4 GiB - 1). */
+export function lzma2DictSize(prop: number): number {
+  if (!Number.isInteger(prop) || prop < 0 || prop > 40) throw new Error(`lzma2: invalid dictionary size property ${prop}`);
+  return prop === 40 ? 0xffffffff : (2 | (prop & 1)) * 2 ** ((prop >> 1) + 11);
+}
+
+/** Decodes raw LZMA2 chunks up to their end byte, the dictionary size given as its properties byte (7z's LZMA2 coder). */
+export async function* decodeRawLzma2(input: AsyncIterable<Uint8Array>, dictProp: number, options?: LzmaOptions): AsyncGenerator<Buffer> {
+  const dictSize = lzma2DictSize(dictProp);
+  const inp = new ByteInput(input, 'lzma2');
+  try {
+    yield* decodeLzma2(inp, dictSize, 'lzma2', options);
+  } finally {
+    await inp.close();
+  }
+}
