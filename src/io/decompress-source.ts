@@ -186,19 +186,7 @@ export class DecompressSource implements ByteSource {
       this.chunksStart += this.chunks[0].length;
       this.chunks.shift();
     }
-    let filled = 0;
-    let pos = this.chunksStart;
-    for (const c of this.chunks) {
-      if (filled >= want) break;
-      const from = Math.max(0, offset + filled - pos);
-      if (from < c.length) {
-        const n = Math.min(c.length - from, want - filled);
-        c.copy(out, filled, from, from + n);
-        filled += n;
-      }
-      pos += c.length;
-    }
-    return out.subarray(0, filled);
+    return out.subarray(0, copyFromChunks(this.chunks, 0, this.chunksStart, offset, out));
   }
 
   private buffered(): number {
@@ -211,4 +199,24 @@ export class DecompressSource implements ByteSource {
     this.chunks = [];
     await this.iter?.return?.();
   }
+}
+
+/**
+ * Copies into `out` the bytes from stream offset `offset` on, out of decoded chunks held in order from
+ * chunks[first] (which starts at stream offset `start`); returns how many bytes were there.
+ */
+export function copyFromChunks(chunks: readonly Buffer[], first: number, start: number, offset: number, out: Buffer): number {
+  let filled = 0;
+  let pos = start;
+  for (let i = first; i < chunks.length && filled < out.length; i++) {
+    const c = chunks[i];
+    const from = Math.max(0, offset + filled - pos);
+    if (from < c.length) {
+      const n = Math.min(c.length - from, out.length - filled);
+      c.copy(out, filled, from, from + n);
+      filled += n;
+    }
+    pos += c.length;
+  }
+  return filled;
 }

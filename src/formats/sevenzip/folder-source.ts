@@ -1,5 +1,5 @@
 import type { ByteSource } from '../../io/byte-source.js';
-import { DecompressCapError } from '../../io/decompress-source.js';
+import { copyFromChunks, DecompressCapError } from '../../io/decompress-source.js';
 
 export interface FolderCaps {
   /** Shared by every decompression of the scanned file. */
@@ -129,19 +129,7 @@ export class FolderSource implements ByteSource {
       await this.pump();
       this.trim(offset);
     }
-    let filled = 0;
-    let pos = this.windowStart;
-    for (let i = this.head; i < this.chunks.length && filled < want; i++) {
-      const c = this.chunks[i];
-      const from = offset + filled - pos;
-      if (from < c.length) {
-        const n = Math.min(c.length - from, want - filled);
-        c.copy(out, filled, from, from + n);
-        filled += n;
-      }
-      pos += c.length;
-    }
-    return out.subarray(0, filled);
+    return out.subarray(0, copyFromChunks(this.chunks, this.head, this.windowStart, offset, out));
   }
 
   async close(): Promise<void> {

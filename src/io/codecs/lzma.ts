@@ -776,6 +776,24 @@ async function* pumpLzma1(dec: LzmaDecoder, inp: ByteInput, size: number | null)
   if (out) yield out;
 }
 
+/** Starts one LZMA1 stream (properties byte, dictionary, range coder init) and decodes it to `size` or its end marker. */
+async function* lzma1Stream(
+  inp: ByteInput,
+  name: string,
+  props: number,
+  dictSize: number,
+  size: number | null,
+  options?: LzmaOptions,
+): AsyncGenerator<Buffer> {
+  const dec = new LzmaDecoder(name, dictSize, capOf(options));
+  dec.setProps(props);
+  dec.resetState();
+  await inp.need(5);
+  dec.initRange(inp.buf, inp.pos);
+  inp.pos += 5;
+  yield* pumpLzma1(dec, inp, size);
+}
+
 function u32le(b: Uint8Array, i: number): number {
   return (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
 }
@@ -814,13 +832,7 @@ export async function* decodeLzmaAlone(input: AsyncIterable<Uint8Array>, options
         if (hi >= 1 << 21) throw new Error('lzma: declared uncompressed size too large');
         size = hi * 2 ** 32 + lo;
       }
-      const dec = new LzmaDecoder('lzma', dictSize, capOf(options));
-      dec.setProps(h[0]);
-      dec.resetState();
-      await inp.need(5);
-      dec.initRange(inp.buf, inp.pos);
-      inp.pos += 5;
-      yield* pumpLzma1(dec, inp, size);
+      yield* lzma1Stream(inp, 'lzma', h[0], dictSize, size, options);
     }
   } finally {
     await inp.close();
@@ -933,13 +945,7 @@ export async function* decodeZipLzma(input: AsyncIterable<Uint8Array>, options?:
     const h = inp.buf.subarray(inp.pos, inp.pos + 9);
     if ((h[2] | (h[3] << 8)) !== 5) throw new Error('zip-lzma: properties length is not 5');
     inp.pos += 9;
-    const dec = new LzmaDecoder('zip-lzma', u32le(h, 5), capOf(options));
-    dec.setProps(h[4]);
-    dec.resetState();
-    await inp.need(5);
-    dec.initRange(inp.buf, inp.pos);
-    inp.pos += 5;
-    yield* pumpLzma1(dec, inp, null);
+    yield* lzma1Stream(inp, 'zip-lzma', h[4], u32le(h, 5), null, options);
   } finally {
     await inp.close();
   }
@@ -960,13 +966,7 @@ export async function* decodeRawLzma(
 ): AsyncGenerator<Buffer> {
   const inp = new ByteInput(input, 'lzma');
   try {
-    const dec = new LzmaDecoder('lzma', dictSize, capOf(options));
-    dec.setProps(props);
-    dec.resetState();
-    await inp.need(5);
-    dec.initRange(inp.buf, inp.pos);
-    inp.pos += 5;
-    yield* pumpLzma1(dec, inp, size);
+    yield* lzma1Stream(inp, 'lzma', props, dictSize, size, options);
   } finally {
     await inp.close();
   }
