@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import { decodeBzip2 } from '../src/io/codecs/bzip2.js';
 import { DECODERS, type Decoder } from '../src/io/codecs/index.js';
 import type { Issue, ScanResult } from '../src/scan/scan.js';
-import { pk, proto, reduce, shortUnicode, stackGlobal, stop, tuple1 } from './helpers/assembler.js';
+import { OS_SYSTEM_PICKLE, PLAIN_PICKLE } from './helpers/assembler.js';
 import { scanBytes } from './helpers/scan-bytes.js';
 import { buildZip } from './helpers/zip-builder.js';
 
@@ -20,17 +20,8 @@ const scanWith = scanBytes;
 const rules = (r: ScanResult): string[] =>
   r.issues.map((i: Issue) => `${i.severity} ${i.rule} ${i.source.includes(':') ? i.source.slice(i.source.indexOf(':')) : ''}`).sort();
 
-const PAYLOAD = pk(
-  proto(4),
-  shortUnicode('os'),
-  shortUnicode('system'),
-  stackGlobal(),
-  shortUnicode('echo hi'),
-  tuple1(),
-  reduce(),
-  stop(),
-);
-const BENIGN = pk(proto(4), shortUnicode('hello'), stop());
+const PAYLOAD = OS_SYSTEM_PICKLE;
+const BENIGN = PLAIN_PICKLE;
 
 describe('zip header anomalies', () => {
   it('a clean zip of a benign pickle has no findings', async () => {

@@ -15,7 +15,7 @@ import { FolderSource } from '../src/formats/sevenzip/folder-source.js';
 import { HeaderReader } from '../src/formats/sevenzip/reader.js';
 import type { ByteSource } from '../src/io/byte-source.js';
 import type { ScanResult } from '../src/scan/scan.js';
-import { pk, proto, reduce, shortUnicode, stackGlobal, stop, tuple1 } from './helpers/assembler.js';
+import { OS_SYSTEM_PICKLE, PLAIN_PICKLE } from './helpers/assembler.js';
 import { scanBytes } from './helpers/scan-bytes.js';
 
 const DIR = new URL('./fixtures/sevenzip/', import.meta.url);
@@ -26,17 +26,8 @@ const rules = (r: ScanResult): string[] =>
   r.issues.map((i) => `${i.severity} ${i.rule}${i.source.includes(':') ? ` ${i.source.slice(i.source.indexOf(':'))}` : ''}`).sort();
 const skipped = (r: ScanResult): string[] => r.skipped.map((s) => s.source.slice(s.source.indexOf(':'))).sort();
 
-const PAYLOAD = pk(
-  proto(4),
-  shortUnicode('os'),
-  shortUnicode('system'),
-  stackGlobal(),
-  shortUnicode('echo hi'),
-  tuple1(),
-  reduce(),
-  stop(),
-);
-const BENIGN = pk(proto(4), shortUnicode('hello'), stop());
+const PAYLOAD = OS_SYSTEM_PICKLE;
+const BENIGN = PLAIN_PICKLE;
 
 const EVIL = 'CRITICAL pickle/unsafe-global';
 

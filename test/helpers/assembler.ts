@@ -289,3 +289,16 @@ export function layout(...parts: Part[]): { buf: Buffer; at(i: number): number; 
     end: (i) => starts[i] + bufs[i].length,
   };
 }
+
+/** The archive tests' member contents: `os.system('echo hi')` at protocol 4, and a pickle of a plain string. */
+export const OS_SYSTEM_PICKLE = pk(
+  proto(4),
+  shortUnicode('os'),
+  shortUnicode('system'),
+  stackGlobal(),
+  shortUnicode('echo hi'),
+  tuple1(),
+  reduce(),
+  stop(),
+);
+export const PLAIN_PICKLE = pk(proto(4), shortUnicode('hello'), stop());
