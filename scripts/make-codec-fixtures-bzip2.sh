@@ -16,17 +16,9 @@ trap 'rm -rf "$TMP"' EXIT
 import bz2, hashlib, io, os, pickle, sys
 tmp, out = sys.argv[1], sys.argv[2]
 
-def prng(seed, n):
-    buf = bytearray()
-    i = 0
-    while len(buf) < n:
-        buf += hashlib.sha256(f'{seed}:{i}'.encode()).digest()
-        i += 1
-    return bytes(buf[:n])
-
-def put(name, data):
-    with open(os.path.join(tmp, name), 'wb') as f:
-        f.write(data)
+sys.path.insert(0, 'scripts')
+from codec_fixture_util import prng, writer
+put = writer(tmp)
 
 # Raw inputs, compressed below by the bzip2 CLI.
 put('repetitive.bin', b'the quick brown fox jumps over the lazy dog\n' * 20000)

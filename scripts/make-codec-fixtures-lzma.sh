@@ -19,21 +19,10 @@ rm -f "$OUT"/lzma-*.lzma "$OUT"/xz-*.xz
 import hashlib, lzma, os, pickle, sys
 tmp, out = sys.argv[1], sys.argv[2]
 
-def prng(seed, n):
-    buf = bytearray()
-    i = 0
-    while len(buf) < n:
-        buf += hashlib.sha256(f'{seed}:{i}'.encode()).digest()
-        i += 1
-    return bytes(buf[:n])
-
-def put(name, data):
-    with open(os.path.join(tmp, name), 'wb') as f:
-        f.write(data)
-
-def save(name, data):
-    with open(os.path.join(out, name), 'wb') as f:
-        f.write(data)
+sys.path.insert(0, 'scripts')
+from codec_fixture_util import prng, writer
+put = writer(tmp)
+save = writer(out)
 
 put('empty.bin', b'')
 put('tiny.bin', b'hello, lzma\n')

@@ -53,3 +53,17 @@ export async function decodeRejects(decoder: Decode, data: Uint8Array, re: RegEx
     return true;
   });
 }
+
+/** Asserts that a fixture decodes to its pinned size and SHA-256 whatever the input chunking (1, 7, whole). */
+export async function assertRoundTrip(decoder: Decode, data: Uint8Array, size: number, sha: string, oneByteUpTo = Infinity): Promise<void> {
+  for (const chunk of [1, 7, data.length || 1]) {
+    if (chunk === 1 && data.length > oneByteUpTo) continue;
+    const r = await decodeWith(decoder, data, chunk);
+    assert.equal(r.size, size, `size with ${chunk}-byte chunks`);
+    assert.equal(r.sha, sha, `sha256 with ${chunk}-byte chunks`);
+    assert.ok(
+      r.chunks.every((n) => n > 0 && n <= 1 << 20),
+      'chunks are non-empty and ≤ 1 MiB',
+    );
+  }
+}
