@@ -1,3 +1,5 @@
+import type { ByteSource } from './byte-source.js';
+
 /** UTF-8 text of a file as Python's `open(…, encoding='utf-8-sig')` reads it, and where it starts (after a BOM). */
 export interface DecodedText {
   text: string;
@@ -13,4 +15,46 @@ export function decodeUtf8(bytes: Uint8Array, fatal = false): DecodedText | unde
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The whole of a text source, read and decoded once however many text formats (config, chat template,
+ * Python) look at it: they run one after another on the same source, and a config hands itself to the
+ * template analysis, so separate reads would hold several copies of a large file at once. Callers bound
+ * the size before asking.
+ */
+const wholeTexts = new WeakMap<ByteSource, { bytes: Buffer; strict?: DecodedText | null; loose?: DecodedText }>();
+
+export async function readWholeText(source: ByteSource, fatal = false): Promise<DecodedText | undefined> {
+  let entry = wholeTexts.get(source);
+  if (!entry) {
+    entry = { bytes: Buffer.from(await source.read(0, source.size)) };
+    wholeTexts.set(source, entry);
+  }
+  if (fatal) {
+    if (entry.strict === undefined) entry.strict = decodeUtf8(entry.bytes, true) ?? null;
+    return entry.strict ?? undefined;
+  }
+  // A strict decoding that succeeded is the same text.
+  entry.loose ??= entry.strict ?? decodeUtf8(entry.bytes)!;
+  return entry.loose;
+}
+
+const SCAN_CHUNK = 1 << 20;
+/** Bytes each chunk repeats from the one before, so that a match across the boundary is still seen. */
+const SCAN_OVERLAP = 4096;
+
+/**
+ * Whether the text of a source matches `pattern` anywhere, read 1 MiB at a time (never whole). A match
+ * must be shorter than SCAN_OVERLAP characters; a UTF-8 sequence cut at a chunk edge decodes as U+FFFD,
+ * which only the bytes of that sequence can be part of.
+ */
+export async function textMatches(source: ByteSource, pattern: RegExp, checkpoint: () => void = () => {}): Promise<boolean> {
+  for (let at = 0; at < source.size; at += SCAN_CHUNK) {
+    checkpoint();
+    const from = Math.max(0, at - SCAN_OVERLAP);
+    const bytes = await source.read(from, Math.min(source.size, at + SCAN_CHUNK) - from);
+    if (pattern.test(new TextDecoder('utf-8').decode(bytes))) return true;
+  }
+  return false;
 }

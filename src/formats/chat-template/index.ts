@@ -1,5 +1,5 @@
 import type { ByteSource } from '../../io/byte-source.js';
-import { decodeUtf8 } from '../../io/text.js';
+import { readWholeText, textMatches } from '../../io/text.js';
 import { type Finding, severityRank, structuralFinding } from '../../scan/findings.js';
 import { judgeTemplate } from '../../templates/findings.js';
 import { walkJson } from '../config/json.js';
@@ -13,6 +13,12 @@ const at = structuralFinding(CHAT_TEMPLATE_SCANNER);
 /** Text files larger than this are not read whole (real tokenizer configs are a few MB). */
 const MAX_TEXT = 64 << 20;
 const PEEK = 1 << 20;
+/** Above this size, a file is searched in chunks before it is read whole. */
+const LARGE = 16 << 20;
+/** What a template-named key, an evasive escape or Jinja (which opens with `{{`, `{%` or `{#`) needs to contain. */
+const MAYBE_TEMPLATE = /template[^"\n]{0,200}"\s*:|\\u00[4-7][0-9a-fA-F]|\{[{%#]/i;
+/** An escaped ASCII character: JSON writers never produce one, evasion does. */
+const ESCAPED_ASCII = /\\u00[4-7][0-9a-fA-F]/;
 
 /** A template found in a config: its name, text, and where its text starts. */
 interface Candidate {
@@ -51,10 +57,13 @@ const declined = new WeakSet<ByteSource>();
 
 async function scanText(source: ByteSource, ctx: ScanContext): Promise<FormatOutcome> {
   if (source.size > MAX_TEXT) return tooLarge(source, ctx);
-  const bytes = await source.read(0, source.size);
-  const { text, bom } = decodeUtf8(bytes)!;
+  // A large file (a tokenizer.json) is only read whole when it may hold a template or Jinja at all.
+  if (source.size > LARGE && !(await textMatches(source, MAYBE_TEMPLATE, () => ctx.checkpoint()))) return 'not-this-format';
+  const { text, bom } = (await readWholeText(source))!;
   const first = text.trimStart()[0];
-  if ((first === '{' || first === '[') && (/template/i.test(text) || text.includes('\\u'))) {
+  // Only a config with a template-named key can declare a template; writers never escape ASCII letters, so
+  // a key spelled with such escapes (`"chat_\u0074emplate"`) is read in full as well.
+  if ((first === '{' || first === '[') && (hasTemplateKey(text) || ESCAPED_ASCII.test(text))) {
     let leaves: Leaf[] | undefined;
     let error: ConfigSyntaxError | undefined;
     try {
@@ -214,4 +223,31 @@ function byteLength(text: string, index: number): number {
 
 function baseName(name: string): string {
   return name.split(/[/\\:]/).pop() || name;
+}
+
+/**
+ * Whether a JSON key names a template (`"chat_template":`), as opposed to a value that mentions one
+ * (`"TemplateProcessing"` in every tokenizer.json): each occurrence of the word is checked for a closing
+ * quote and a colon after it, so a large file costs one search.
+ */
+function hasTemplateKey(text: string): boolean {
+  const word = /template/gi;
+  for (let seen = 0; seen < 100_000; seen++) {
+    const m = word.exec(text);
+    if (!m) return false;
+    let j = m.index + m[0].length;
+    const stop = Math.min(text.length, j + 200);
+    while (j < stop && text.charCodeAt(j) !== 0x22 && text.charCodeAt(j) !== 0x0a) j++;
+    if (text.charCodeAt(j) !== 0x22) continue;
+    j++;
+    while (
+      j < text.length &&
+      j < stop + 64 &&
+      (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09 || text.charCodeAt(j) === 0x0a || text.charCodeAt(j) === 0x0d)
+    )
+      j++;
+    if (text.charCodeAt(j) === 0x3a) return true;
+  }
+  // More mentions than any real config has: read it in full rather than guess.
+  return true;
 }

@@ -1,5 +1,5 @@
-import type { ByteSource } from '../../io/byte-source.js';
-import { decodeUtf8 } from '../../io/text.js';
+import { type ByteSource, SliceSource } from '../../io/byte-source.js';
+import { readWholeText, textMatches } from '../../io/text.js';
 import { structuralFinding } from '../../scan/findings.js';
 import { chatTemplateFormat } from '../chat-template/index.js';
 import { looksLikeText } from '../chat-template/text.js';
@@ -39,8 +39,7 @@ export const configFormat: FormatScanner = {
   detect: (head) => looksLikeText(head),
   async scan(source, ctx) {
     if (source.size > MAX_PARSE) return oversized(source, ctx);
-    const bytes = await source.read(0, source.size);
-    const decoded = decodeUtf8(bytes, true);
+    const decoded = await readWholeText(source, true);
     if (!decoded) return 'not-this-format';
     const { text, bom } = decoded;
     if (BINARY.test(text)) return 'not-this-format';
@@ -194,10 +193,12 @@ function looksLikeYaml(text: string): boolean {
 
 async function oversized(source: ByteSource, ctx: ScanContext): Promise<FormatOutcome> {
   const whole = source.size <= MAX_READ;
-  const bytes = await source.read(0, whole ? source.size : PEEK);
-  const text = new TextDecoder('utf-8').decode(bytes);
-  const first = firstContent(text.slice(0, PEEK));
-  if (!(first === '{' || first === '[' || first === '<' || looksLikeYaml(text)) || !MARKERS.test(text)) return 'not-this-format';
+  // Searched in chunks, never held whole: only a config naming code or entities is worth the finding.
+  const head = new TextDecoder('utf-8').decode(await source.read(0, PEEK));
+  const first = firstContent(head);
+  if (!(first === '{' || first === '[' || first === '<' || looksLikeYaml(head))) return 'not-this-format';
+  if (!(await textMatches(whole ? source : new SliceSource(source.name, source, 0, MAX_READ), MARKERS, () => ctx.checkpoint())))
+    return 'not-this-format';
   ctx.report(
     at(
       'MEDIUM',

@@ -31,29 +31,30 @@ export function walkJson(text: string, sink: ScalarSink, checkpoint: () => void 
   };
   const string = (): string => {
     const start = i++;
-    const parts: string[] = [];
+    // Most strings hold no escape: one slice, no pieces to join.
+    let out = '';
     let from = i;
     for (;;) {
       if (i >= text.length) fail('unterminated string', start);
       const c = text.charCodeAt(i);
       if (c === 0x22) {
-        parts.push(text.slice(from, i));
+        const s = out + text.slice(from, i);
         i++;
-        return parts.join('');
+        return s;
       }
       if (c < 0x20) fail('control character in a string');
       if (c !== 0x5c) {
         i++;
         continue;
       }
-      parts.push(text.slice(from, i));
+      out += text.slice(from, i);
       const e = text[i + 1];
       const simple = ESCAPES.get(e);
       if (simple !== undefined) {
-        parts.push(simple);
+        out += simple;
         i += 2;
       } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-        parts.push(String.fromCharCode(Number.parseInt(text.slice(i + 2, i + 6), 16)));
+        out += String.fromCharCode(Number.parseInt(text.slice(i + 2, i + 6), 16));
         i += 6;
       } else fail('invalid escape');
       from = i;

@@ -50,6 +50,9 @@ export const kerasConfigFormat: FormatScanner = {
     } catch {
       return 'not-this-format';
     }
+    // Every Keras config names a class or a Keras version (keys spelled with escapes are parsed to see what they
+    // say); other JSON, such as a 20 MB tokenizer.json, is not parsed into a tree.
+    if (!text.includes('"class_name"') && !text.includes('"keras_version"') && !hasEscapedAscii(text)) return 'not-this-format';
     let parsed: ParsedJson;
     try {
       parsed = parseJson(text);
@@ -83,4 +86,13 @@ function decodeLoosely(b: Buffer): string {
   } catch {
     return b.toString('latin1');
   }
+}
+
+/** A `\u00XX` escape of an ASCII letter, digit or `_`: JSON writers escape only other characters, so a key spelled so is hiding. */
+function hasEscapedAscii(text: Buffer): boolean {
+  for (let i = text.indexOf('\\u00'); i >= 0; i = text.indexOf('\\u00', i + 4)) {
+    const c = text[i + 4];
+    if (c >= 0x33 && c <= 0x37) return true;
+  }
+  return false;
 }

@@ -1,4 +1,4 @@
-import { decodeUtf8 } from '../../io/text.js';
+import { readWholeText } from '../../io/text.js';
 import { structuralFinding } from '../../scan/findings.js';
 import { looksLikeText } from '../chat-template/text.js';
 import { findTokens } from '../config/credentials.js';
@@ -15,6 +15,8 @@ const SHOWN = 200;
 /** TorchScript's serialized code inside a torch archive: compiled by TorchScript, never imported, and judged by the zip scanner. */
 const TORCHSCRIPT = /(?:^|[/:\\])code\/__torch__(?:[/.]|$)/;
 const BINARY = /[\x00-\x08\x0e-\x1f\x7f]/;
+/** A line only Python starts this way; a file not named .py without one is not tokenized (a 20 MB tokenizer.json costs nothing). */
+const PYTHON_LINE = /^[ \t]*(?:import[ \t]+[A-Za-z_]|from[ \t]+[\w.]+[ \t]+import\b|def[ \t]+\w+[ \t]*\(|class[ \t]+\w+[ \t]*[(:])/m;
 
 /**
  * Python source shipped in a model repository (modeling_*.py that
@@ -39,11 +41,10 @@ export const pythonSourceFormat: FormatScanner = {
       );
       return 'scanned';
     }
-    const bytes = await source.read(0, source.size);
-    const strict = decodeUtf8(bytes, true);
+    const strict = await readWholeText(source, true);
     if (!strict && !byName) return 'not-this-format';
-    const { text, bom } = strict ?? decodeUtf8(bytes)!;
-    if (!byName && BINARY.test(text)) return 'not-this-format';
+    const { text, bom } = strict ?? (await readWholeText(source))!;
+    if (!byName && (BINARY.test(text) || !PYTHON_LINE.test(text))) return 'not-this-format';
     const a = analyse(text, () => ctx.checkpoint());
     if (!byName && (a.errors.length > 0 || a.statements === 0)) return 'not-this-format';
 
