@@ -45,16 +45,18 @@ const SCAN_CHUNK = 1 << 20;
 const SCAN_OVERLAP = 4096;
 
 /**
- * Whether the text of a source matches `pattern` anywhere, read 1 MiB at a time (never whole). A match
- * must be shorter than SCAN_OVERLAP characters; a UTF-8 sequence cut at a chunk edge decodes as U+FFFD,
- * which only the bytes of that sequence can be part of.
+ * Whether the bytes of a source match `pattern` (written in ASCII) anywhere, read 1 MiB at a time (never
+ * whole). A match must be shorter than SCAN_OVERLAP characters.
  */
 export async function textMatches(source: ByteSource, pattern: RegExp, checkpoint: () => void = () => {}): Promise<boolean> {
+  const chunk = Buffer.allocUnsafe(SCAN_CHUNK + SCAN_OVERLAP);
   for (let at = 0; at < source.size; at += SCAN_CHUNK) {
     checkpoint();
     const from = Math.max(0, at - SCAN_OVERLAP);
-    const bytes = await source.read(from, Math.min(source.size, at + SCAN_CHUNK) - from);
-    if (pattern.test(new TextDecoder('utf-8').decode(bytes))) return true;
+    const bytes = await source.read(from, Math.min(source.size, at + SCAN_CHUNK) - from, chunk);
+    // Latin-1 maps every byte to one character: ASCII stays itself, and the bytes of a UTF-8 sequence can only
+    // match where the pattern allows any character, as they would decoded. Several times faster than UTF-8.
+    if (pattern.test(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'))) return true;
   }
   return false;
 }

@@ -1,9 +1,15 @@
+import type { ByteSource } from '../../io/byte-source.js';
+import { textMatches } from '../../io/text.js';
 import type { FormatScanner } from '../types.js';
 import { analyseConfig, KERAS_SCANNER, MAX_CONFIG_BYTES, structural } from './analyse.js';
 import { isObject, JsonError, type ParsedJson, parseJson, toUtf8 } from './json.js';
 
 const LOOKS_KERAS = /"(class_name|keras_version)"\s*:/;
 const PEEK = 64 << 10;
+/** Above this size a JSON file is searched in chunks for Keras keys before it is read whole. */
+const LARGE = 1 << 20;
+/** Keras keys, or an escaped ASCII character that could spell them. */
+const KERAS_OR_ESCAPED = /"class_name"|"keras_version"|\\u00[3-7]/;
 
 /**
  * Keras JSON, recognised by content wherever it sits: a `.keras` archive's
@@ -40,6 +46,8 @@ export const kerasConfigFormat: FormatScanner = {
       );
       return 'scanned';
     }
+    if (source.size > LARGE && (await looksUtf8(source)) && !(await textMatches(source, KERAS_OR_ESCAPED, () => ctx.checkpoint())))
+      return 'not-this-format';
     const raw = Buffer.from(await source.read(0, source.size));
     let text: Buffer;
     let bom: number;
@@ -95,4 +103,12 @@ function hasEscapedAscii(text: Buffer): boolean {
     if (c >= 0x33 && c <= 0x37) return true;
   }
   return false;
+}
+
+/** UTF-8 (or ASCII) as opposed to the UTF-16/32 that json.loads also reads: no NUL byte in the first ones. */
+async function looksUtf8(source: ByteSource): Promise<boolean> {
+  const head = await source.read(0, 4);
+  return (
+    head.length === 4 && head.every((b) => b !== 0) && !(head[0] === 0xff && head[1] === 0xfe) && !(head[0] === 0xfe && head[1] === 0xff)
+  );
 }
