@@ -22,7 +22,7 @@ const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
 /** fail-on values that never fail the step on findings (scan errors and "nothing scanned" still do). */
 const NEVER = ['NONE', 'NEVER', 'OFF', 'FALSE'];
 /** The action writes the SARIF file and prints the console report itself, so extra-args may not redirect them. */
-const RESERVED = /^(-[ro]|--reporting-format(=|$)|--output-file(=|$))/;
+const RESERVED = /^(-[ro]|--reporting-format(=|$)|--output-file(=|$)|--sarif-output(=|$))/;
 const ANNOTATION_LIMIT = 50;
 const SUMMARY_ROWS = 100;
 const EXIT_ERRORS = 2;
@@ -239,9 +239,8 @@ function main() {
   if (inActions) process.stdout.write(`::stop-commands::${token}\n`);
   let code;
   try {
-    code = cli([...(never ? [] : ['--fail-on', failOn]), ...common, '-r', 'sarif', '-o', sarifFile]);
-    // The console report for the log comes from a second pass over the same paths (only reports are kept).
-    if (code <= 3) cli([...common, '-r', 'console', '-l', 'CRITICAL']);
+    // One scan: the console report for the log, the SARIF report for code scanning.
+    code = cli([...(never ? [] : ['--fail-on', failOn]), ...common, '-r', 'console', '-l', 'CRITICAL', '--sarif-output', sarifFile]);
   } finally {
     if (inActions) process.stdout.write(`::${token}::\n`);
   }

@@ -34,6 +34,19 @@ describe('CLI (dist/cli/main.js)', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
+  it('--sarif-output writes SARIF next to the console report, from the same scan', async () => {
+    const file = join(tmp, 'also.sarif');
+    const r = cli('-p', 'examples', '--sarif-output', file);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /Total Issues: 1/);
+    const sarif = JSON.parse(await readFile(file, 'utf8'));
+    assert.equal(sarif.version, '2.1.0');
+    assert.deepEqual(
+      sarif.runs[0].results.map((x: { ruleId: string }) => x.ruleId),
+      ['pickle/unsafe-global'],
+    );
+  });
+
   it('-p examples exits 1 and prints the os.system call', () => {
     const r = cli('-p', 'examples');
     assert.equal(r.code, 1, r.stderr);

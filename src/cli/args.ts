@@ -23,6 +23,8 @@ export interface ScanArgs {
   blacklist: string[];
   /** --weights: look for outlier classes in classification heads. */
   weights: boolean;
+  /** --sarif-output FILE: also write a SARIF report there, whatever -r prints (one scan for a CI log and code scanning). */
+  sarifOutput?: string;
 }
 
 export interface CreateSettingsArgs {
@@ -48,6 +50,7 @@ Options:
       --no-cache                  for hf:// inputs, fetch and scan every file again instead of reusing stored results
   -r, --reporting-format FORMAT   console (default), json, sarif, or custom (reporting.module in settings)
   -o, --output-file FILE          write the report to FILE instead of stdout (every format)
+      --sarif-output FILE         also write a SARIF report to FILE, whatever -r prints
       --settings-file FILE        TOML settings (never read implicitly; see create-settings-file)
       --show-skipped              list skipped files in the report
   -l, --log LEVEL                 CRITICAL, ERROR, WARNING, INFO (default) or DEBUG; logs go to stderr
@@ -91,6 +94,7 @@ function parseScan(args: string[]) {
       'no-color': { type: 'boolean' },
       blacklist: { type: 'string', multiple: true },
       weights: { type: 'boolean' },
+      'sarif-output': { type: 'string' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -145,6 +149,7 @@ export function parseCli(argv: string[]): CliArgs {
       cache: !(v['no-cache'] ?? false),
       blacklist: v.blacklist ?? [],
       weights: v.weights ?? false,
+      ...(v['sarif-output'] !== undefined ? { sarifOutput: v['sarif-output'] } : {}),
     };
   } catch (err) {
     if (err instanceof UsageError) throw err;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
 import { renderReport } from '../report/index.js';
+import { sarifReport } from '../report/sarif.js';
 import { BlacklistError, withBlacklist } from '../scan/blacklist.js';
 import { scan } from '../scan/scan.js';
 import { defaultSettings, loadSettingsFile, type Settings, SettingsError } from '../settings/load.js';
@@ -88,6 +89,10 @@ async function runScan(args: ScanArgs): Promise<number> {
     await writeFile(outputFile, text);
     log.info(`report written to ${outputFile}`);
   } else process.stdout.write(text);
+  if (args.sarifOutput) {
+    await writeFile(args.sarifOutput, sarifReport(result));
+    log.info(`SARIF report written to ${args.sarifOutput}`);
+  }
   return exitCodeFor(result, failOn);
 }
 
