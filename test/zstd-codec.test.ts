@@ -1,9 +1,11 @@
 /**
- * src/io/codecs/zstd: the Zstandard decoder around fzstd. Fixtures come from
+ * src/io/codecs/zstd: the hand-written Zstandard decoder. Fixtures come from
  * scripts/make-codec-fixtures-zstd.sh (zstd CLI); their expected output is
  * pinned by size and SHA-256. Hostile frames are built here byte by byte,
- * among them inputs of a few bytes that make fzstd 0.1.1 loop for minutes or
- * forever when it is handed them directly: the block walk must refuse them.
+ * among them inputs of a few bytes that made the former dependency (fzstd
+ * 0.1.1) loop for minutes or forever: they must be refused at once. Blocks
+ * using Huffman literals (4 streams, treeless), FSE sequence tables and repeat
+ * modes are built by hand too, with the bit-stream helpers below.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -52,6 +54,69 @@ function frame(blocks: number[], header: number[] = [0x00, 0x38]): Uint8Array {
 /** Sequences section with one sequence, every table in RLE mode, then the given bit stream. */
 function oneSequence(literals: number[], llCode: number, ofCode: number, mlCode: number, bits: number[]): number[] {
   return [literals.length << 3, ...literals, 1, 0x54, llCode, ofCode, mlCode, ...bits];
+}
+
+/** A backward bit stream as zstd's entropy streams are read: `fields` ([value, bits]) in reading order below an end mark. */
+function backward(fields: [number, number][]): number[] {
+  let bits = '1';
+  for (const [v, n] of fields) if (n > 0) bits += v.toString(2).padStart(n, '0');
+  bits = bits.padStart(Math.ceil(bits.length / 8) * 8, '0');
+  const out: number[] = [];
+  for (let e = bits.length; e > 0; e -= 8) out.push(Number.parseInt(bits.slice(e - 8, e), 2));
+  return out;
+}
+
+/** An FSE table description (RFC 8878 §4.1.1) of normalized counts (none 0; -1 is "less than one"). */
+function fseDescription(log: number, counts: number[]): number[] {
+  const bits: number[] = [];
+  const put = (v: number, n: number) => {
+    for (let i = 0; i < n; i++) bits.push((v >> i) & 1);
+  };
+  put(log - 5, 4);
+  let remaining = (1 << log) + 1;
+  let threshold = 1 << log;
+  let width = log + 1;
+  for (const c of counts) {
+    const v = c + 1;
+    const max = 2 * threshold - 1 - remaining;
+    if (v < max) put(v, width - 1);
+    else put(v >= threshold ? v + max : v, width);
+    remaining -= Math.abs(c);
+    while (remaining < threshold) {
+      width--;
+      threshold >>= 1;
+    }
+  }
+  assert.equal(remaining, 1);
+  const out: number[] = [];
+  for (let i = 0; i < bits.length; i += 8) out.push(bits.slice(i, i + 8).reduce((a, b, k) => a | (b << k), 0));
+  return out;
+}
+
+/** 32 codes of probability "less than one" at accuracy 5: state 31 - c decodes code c, and every state reads 5 bits for the next. */
+const UNIFORM = fseDescription(5, new Array(32).fill(-1));
+const state = (code: number): [number, number] => [31 - code, 5];
+
+/** Huffman codes of the direct weights [2, 1, 1] (+ implied 3): 0 → 01, 1 → 000, 2 → 001, 3 → 1. */
+const HUFFMAN_WEIGHTS = [127 + 3, 0x21, 0x10];
+const HUFFMAN_CODES: [number, number][] = [
+  [1, 2],
+  [0, 3],
+  [1, 3],
+  [1, 1],
+];
+const huffmanStream = (symbols: number[]) => backward(symbols.map((s) => HUFFMAN_CODES[s]));
+
+/** Compressed literals header (type 2 or 3, size format 0 or 1: 10-bit sizes). */
+function compressedLiterals(type: number, streams: 1 | 4, regenerated: number, payload: number[]): number[] {
+  const h = type | ((streams === 4 ? 1 : 0) << 2) | (regenerated << 4) | (payload.length << 14);
+  return [h & 0xff, (h >> 8) & 0xff, h >> 16, ...payload];
+}
+
+/** Four Huffman streams behind their jump table. */
+function fourStreams(streams: number[][]): number[] {
+  const jump = streams.slice(0, 3).flatMap((b) => [b.length & 0xff, b.length >> 8]);
+  return [...jump, ...streams.flat()];
 }
 
 describe('zstd: XXH64', () => {
@@ -220,21 +285,123 @@ describe('zstd: blocks', () => {
     await rejects(frame(block(COMPRESSED, oneSequence([1], 36, 3, 0, [0x08]))), /^zstd: corrupt block \(code 36 above 35\)/);
   });
 
-  it('offsets fzstd would read wrong (64 MiB and more at some bit positions) are refused, not decoded wrong', async () => {
-    // Offset code 26 read at bit 7: its top bit lies past fzstd's 32-bit load. Match length code 43: 7 bits.
+  it('offsets of 64 MiB and more are read whole (all 26 bits, across a 32-bit boundary), then checked against the history', async () => {
+    // Offset code 26 read at bit 7: its top bit lies past a 32-bit load from there. Match length code 43: 7 bits.
+    // 2^26 + 2^25 - 3, with nothing decoded yet: refused as out of history, not decoded wrong.
     await rejects(
       frame(block(COMPRESSED, oneSequence([], 0, 26, 43, [0, 0, 0, 0, 3]))),
-      /^zstd: match offset code 26 at this bit position is beyond what fzstd decodes correctly/,
+      /^zstd: corrupt block \(match offset 100663293 reaches before the window or the data\)/,
     );
   });
 
-  it('streams of tiny blocks under a big window are refused before they burn minutes', async () => {
-    // 64 MiB window, no content size: fzstd shifts 64 MiB after each 1-byte block.
+  it('streams of tiny blocks under a big window decode at once (the history grows with the output, not the window)', async () => {
+    // 64 MiB window, no content size, 40 blocks of 1 byte.
     const tiny: number[] = [];
     for (let i = 0; i < 40; i++) tiny.push(...block(RAW, [i], i === 39));
     const t = Date.now();
-    await rejects(frame(tiny, [0x00, 0x80]), /^zstd: blocks too small for their window/);
+    const before = process.memoryUsage().arrayBuffers;
+    const r = await decode(frame(tiny, [0x00, 0x80]), undefined, { keep: true });
+    assert.deepEqual(
+      [...r.bytes!],
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    assert.ok(process.memoryUsage().arrayBuffers - before < 16 * MiB);
     assert.ok(Date.now() - t < 10_000);
+  });
+});
+
+describe('zstd: entropy-coded blocks built by hand', () => {
+  it('Huffman literals in 4 streams (direct weights), then treeless literals in 1 stream', async () => {
+    const streams = [
+      [3, 0, 1],
+      [2, 3, 3],
+      [0, 0, 2],
+      [1, 3, 0],
+    ];
+    const first = compressedLiterals(2, 4, 12, [...HUFFMAN_WEIGHTS, ...fourStreams(streams.map(huffmanStream))]);
+    const second = compressedLiterals(3, 1, 4, huffmanStream([3, 2, 1, 0]));
+    const r = await decode(frame([...block(COMPRESSED, [...first, 0], false), ...block(COMPRESSED, [...second, 0])]), undefined, {
+      keep: true,
+    });
+    assert.deepEqual([...r.bytes!], [...streams.flat(), 3, 2, 1, 0]);
+  });
+
+  it('FSE-compressed sequence tables, reused (repeat mode) by the next block, with repeat offsets', async () => {
+    // Block 1: literals "abcdefgh"; (4 literals, offset 4, match 5), (2 literals, repeat offset 1, match 3), then "gh".
+    const seqs1 = backward([state(4), state(2), state(2), [3, 2], state(2), state(0), state(0)]);
+    const block1 = [8 << 3, ...Buffer.from('abcdefgh'), 2, 0xa8, ...UNIFORM, ...UNIFORM, ...UNIFORM, ...seqs1];
+    // Block 2: the same tables (modes 0xfc); no literals before the match, so offset code 0 is the second repeat offset (1).
+    const block2 = [2 << 3, ...Buffer.from('XY'), 1, 0xfc, ...backward([state(0), state(0), state(1)])];
+    const data = frame([...block(COMPRESSED, block1, false), ...block(COMPRESSED, block2)]);
+    const r = await decode(data, 5, { keep: true });
+    assert.equal(r.bytes!.toString(), 'abcdabcdaefdaeghhhhhXY');
+    // Tables do not outlive their frame.
+    await rejects(
+      Buffer.concat([data, frame(block(COMPRESSED, block2))]),
+      /^zstd: corrupt block \(sequence tables reused before any were defined\)/,
+    );
+  });
+
+  it('corrupt FSE table descriptions are refused', async () => {
+    const seq = (desc: number[]) => frame(block(COMPRESSED, [0, 1, 0x80, ...desc, 0x01]));
+    // Accuracy log 10 for literal lengths (at most 9).
+    await rejects(seq([0x05, 0, 0]), /^zstd: corrupt block \(FSE accuracy 10 above 9\)/);
+    // The description runs out before the probabilities are handed out.
+    await rejects(seq(UNIFORM.slice(0, 5)), /^zstd: corrupt block \(FSE table description past the end\)/);
+    // Offsets at accuracy 6: 32 codes of "less than one" and a 33rd, code 32 (at most 31).
+    await rejects(
+      frame(block(COMPRESSED, [0, 1, 0x20, ...fseDescription(6, [...new Array(32).fill(-1), 32]), 0x01])),
+      /^zstd: corrupt block \(FSE symbol 32 above 31\)/,
+    );
+    // Offset table given a code above 31 by its RLE byte.
+    await rejects(frame(block(COMPRESSED, [0, 1, 0x14, 32, 0x01])), /^zstd: corrupt block \(code 32 above 31\)/);
+  });
+
+  it('corrupt Huffman table descriptions are refused', async () => {
+    const lits = (desc: number[]) =>
+      frame(block(COMPRESSED, [...compressedLiterals(2, 1, 4, [...desc, ...huffmanStream([0, 1, 2, 3])]), 0]));
+    // Weights 2, 2, 1: 5 of 8, and the rest (3) is no power of two.
+    await rejects(lits([127 + 3, 0x22, 0x10]), /^zstd: corrupt block \(Huffman weights do not form a complete tree\)/);
+    await rejects(lits([127 + 1, 0xc0]), /^zstd: corrupt block \(Huffman weight 12 above 11\)/);
+    await rejects(lits([127 + 2, 0x00]), /^zstd: corrupt block \(Huffman weights all zero\)/);
+    // FSE-compressed weights with accuracy 7 (at most 6).
+    await rejects(lits([2, 0x02, 0x01]), /^zstd: corrupt block \(FSE accuracy 7 above 6\)/);
+    // Stream sizes past the literals, stream not consumed exactly, treeless literals first.
+    const streams = fourStreams([[3], [2], [1], [0]].map(huffmanStream));
+    streams[4] = 200;
+    await rejects(
+      frame(block(COMPRESSED, [...compressedLiterals(2, 4, 4, [...HUFFMAN_WEIGHTS, ...streams]), 0])),
+      /^zstd: corrupt block \(Huffman streams run past the literals\)/,
+    );
+    await rejects(
+      frame(block(COMPRESSED, [...compressedLiterals(2, 1, 3, [...HUFFMAN_WEIGHTS, ...huffmanStream([0, 1, 2, 3])]), 0])),
+      /^zstd: corrupt block \(Huffman stream not consumed exactly\)/,
+    );
+    await rejects(
+      frame(block(COMPRESSED, [...compressedLiterals(3, 1, 4, huffmanStream([0, 1, 2, 3])), 0])),
+      /^zstd: corrupt block \(literals reuse a Huffman table never defined\)/,
+    );
+  });
+
+  it('matches reach back across blocks up to the window, not beyond it or the history', async () => {
+    const a = Array.from({ length: 1024 }, (_, i) => i & 0xff);
+    const b = Array.from({ length: 1024 }, (_, i) => (i * 7) & 0xff);
+    // 1 KiB window: offset 1024 (offset code 10, extra 3) reaches the start of the second block.
+    const match = (ofCode: number, extra: number, header: number[]) =>
+      frame(
+        [
+          ...block(RAW, a, false),
+          ...block(RAW, b, false),
+          ...block(COMPRESSED, oneSequence([], 0, ofCode, 0, backward([[extra, ofCode]]))),
+        ],
+        header,
+      );
+    const r = await decode(match(10, 3, [0x00, 0x00]), 100, { keep: true });
+    assert.deepEqual([...r.bytes!.subarray(2048)], [0, 7, 14]);
+    await rejects(match(10, 4, [0x00, 0x00]), /^zstd: corrupt block \(match offset 1025 reaches before the window or the data\)/);
+    // 128 KiB window, 2048 bytes of history: offset 2048 is fine, 2049 is not.
+    assert.deepEqual([...(await decode(match(11, 3, [0x00, 0x38]), 100, { keep: true })).bytes!.subarray(2048)], [0, 1, 2]);
+    await rejects(match(11, 4, [0x00, 0x38]), /^zstd: corrupt block \(match offset 2049 reaches before the window or the data\)/);
   });
 });
 
@@ -281,6 +448,30 @@ describe('zstd: truncation and damage', () => {
           assert.match(err.message, /^zstd: /);
         }
       }
+    }
+  });
+
+  it('a byte-flip sweep over two multi-mode fixtures throws only zstd errors, quickly', async () => {
+    for (const [name, stride] of [
+      ['zstd-big-19.zst', 3],
+      ['zstd-text-19.zst', 7],
+    ] as const) {
+      const base = fixture(name);
+      const t = Date.now();
+      let failed = 0;
+      for (let at = 0; at < base.length; at += stride) {
+        const data = Buffer.from(base);
+        data[at] ^= [0xff, 0x01, 0x80, 0x10][at % 4];
+        try {
+          await decode(data, 1024);
+        } catch (err) {
+          failed++;
+          assert.ok(err instanceof Error, `flip at ${at}: threw a non-Error`);
+          assert.match(err.message, /^zstd: /, `flip at ${at}`);
+        }
+      }
+      assert.ok(failed > 0);
+      assert.ok(Date.now() - t < 30_000, `${name}: ${Date.now() - t} ms`);
     }
   });
 
