@@ -19,3 +19,26 @@ def writer(folder):
         with open(os.path.join(folder, name), 'wb') as f:
             f.write(data)
     return write
+
+
+def word_lines(min_size):
+    """Rotated lines of pseudo-random words, at least min_size bytes: compressible, yet long matches are rare."""
+    r = prng('words', 2000)
+    vocab = [''.join('abcdefghijklmnopqrstuvwxyz'[x % 26] for x in r[i * 8:i * 8 + 3 + r[i * 8 + 7] % 6]) for i in range(64)]
+    para = [vocab[x % 64] for x in r[1000:1150]]
+    lines, size, i = [], 0, 0
+    while size < min_size:
+        k = (i * 11) % len(para)
+        line = ' '.join(para[k:] + para[:k]) + f' {i}\n'
+        lines.append(line)
+        size += len(line)
+        i += 1
+    return ''.join(lines).encode()
+
+
+def write_zeros(path, chunks, chunk_size=1 << 20):
+    """A file of chunks * chunk_size zero bytes, written without holding it."""
+    zero = bytes(chunk_size)
+    with open(path, 'wb') as f:
+        for _ in range(chunks):
+            f.write(zero)

@@ -17,7 +17,7 @@ import bz2, hashlib, io, os, pickle, sys
 tmp, out = sys.argv[1], sys.argv[2]
 
 sys.path.insert(0, 'scripts')
-from codec_fixture_util import prng, writer
+from codec_fixture_util import prng, word_lines, write_zeros, writer
 put = writer(tmp)
 
 # Raw inputs, compressed below by the bzip2 CLI.
@@ -26,22 +26,9 @@ put('random.bin', prng('random', 16000))
 # Runs of every length 1..300 cross every RLE1 case (4 equal bytes + a count byte, counts 0..255, longer runs split).
 put('runs.bin', b''.join(bytes([n % 251 + 1]) * n for n in range(1, 301)))
 # > 900 kB of rotated lines of pseudo-random words: several 100k blocks at -1, yet a small file.
-r = prng('words', 2000)
-vocab = [''.join('abcdefghijklmnopqrstuvwxyz'[x % 26] for x in r[i * 8:i * 8 + 3 + r[i * 8 + 7] % 6]) for i in range(64)]
-para = [vocab[x % 64] for x in r[1000:1150]]
-lines, size, i = [], 0, 0
-while size < 950_000:
-    k = (i * 11) % len(para)
-    line = ' '.join(para[k:] + para[:k]) + f' {i}\n'
-    lines.append(line)
-    size += len(line)
-    i += 1
-put('multiblock.bin', ''.join(lines).encode())
+put('multiblock.bin', word_lines(950_000))
 # A bomb: 200 MB of zeros compresses to about 200 bytes.
-with open(os.path.join(tmp, 'bomb.bin'), 'wb') as f:
-    zero = bytes(1 << 20)
-    for _ in range(200):
-        f.write(zero)
+write_zeros(os.path.join(tmp, 'bomb.bin'), 200)
 
 # Written by Python's bz2 module (what pickle-based loaders use).
 with open(os.path.join(out, 'bzip2-empty.bz2'), 'wb') as f:

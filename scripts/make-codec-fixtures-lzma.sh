@@ -20,7 +20,7 @@ import hashlib, lzma, os, pickle, sys
 tmp, out = sys.argv[1], sys.argv[2]
 
 sys.path.insert(0, 'scripts')
-from codec_fixture_util import prng, writer
+from codec_fixture_util import prng, word_lines, write_zeros, writer
 put = writer(tmp)
 save = writer(out)
 
@@ -30,22 +30,9 @@ put('repetitive.bin', b'the quick brown fox jumps over the lazy dog\n' * 20000)
 # Incompressible: LZMA2 stores it in uncompressed chunks.
 put('random.bin', prng('random', 16000))
 # Rotated lines of pseudo-random words: compressible, yet long matches are rare, so many blocks stay small.
-r = prng('words', 2000)
-vocab = [''.join('abcdefghijklmnopqrstuvwxyz'[x % 26] for x in r[i * 8:i * 8 + 3 + r[i * 8 + 7] % 6]) for i in range(64)]
-para = [vocab[x % 64] for x in r[1000:1150]]
-lines, size, i = [], 0, 0
-while size < 600_000:
-    k = (i * 11) % len(para)
-    line = ' '.join(para[k:] + para[:k]) + f' {i}\n'
-    lines.append(line)
-    size += len(line)
-    i += 1
-put('words.bin', ''.join(lines).encode())
+put('words.bin', word_lines(600_000))
 # A bomb: 100 MB of zeros compresses to about 15 kB (LZMA's longest match is 273 bytes).
-with open(os.path.join(tmp, 'bomb.bin'), 'wb') as f:
-    zero = bytes(1 << 20)
-    for _ in range(100):
-        f.write(zero[:1_000_000])
+write_zeros(os.path.join(tmp, 'bomb.bin'), 100, 1_000_000)
 
 # Written by Python's lzma module, as pickle-based loaders do: FORMAT_ALONE (unknown size, end marker)
 # and FORMAT_XZ with its default check (CRC64).
