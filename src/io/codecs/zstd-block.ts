@@ -307,8 +307,8 @@ export class FrameDecoder {
         }
         llen += (word >>> (pos - low)) & ((1 << nb) - 1);
       }
-      // The bit reads stay written out in this loop (it runs once per sequence): a helper returning both the
-      // value and the refilled window costs a third of the decoding speed.
+      // The bit reads stay written out in this loop, which runs once per sequence: a helper would have to
+      // return both the value and the refilled window, an allocation or closure per read.
       if (i < lastSeq) {
         nb = llBits[sl];
         pos -= nb;
