@@ -29,12 +29,15 @@ const ref = (n: number) => cat([0x72], i32(n));
 const NONE = Buffer.from([0x4e]);
 const int = (n: number) => cat([0x69], i32(n));
 
-/** A code object in the 3.8–3.10 layout (six ints, varnames/freevars/cellvars, lnotab). */
-function code38(name: string, consts: Buffer[], names: Buffer[]): Buffer {
+/**
+ * A code object in the 3.8–3.10 layout (six ints, varnames/freevars/cellvars, lnotab), or with `py37` the
+ * 3.0–3.7 one: five ints (no posonlyargcount).
+ */
+function code(name: string, consts: Buffer[], names: Buffer[], py37 = false): Buffer {
   return cat(
     [0x63],
     i32(1),
-    i32(0),
+    ...(py37 ? [] : [i32(0)]),
     i32(0),
     i32(1),
     i32(2),
@@ -51,28 +54,8 @@ function code38(name: string, consts: Buffer[], names: Buffer[]): Buffer {
     bytes(Buffer.alloc(0)),
   );
 }
-
-/** The 3.0–3.7 layout: five ints (no posonlyargcount). */
-function code37(name: string, consts: Buffer[], names: Buffer[]): Buffer {
-  return cat(
-    [0x63],
-    i32(1),
-    i32(0),
-    i32(1),
-    i32(2),
-    i32(0x43),
-    bytes(Buffer.from([0x64, 0x00, 0x53, 0x00])),
-    tuple(...consts),
-    tuple(...names),
-    tuple(shortAscii('x')),
-    tuple(),
-    tuple(),
-    shortAscii('<stdin>'),
-    shortAscii(name),
-    i32(1),
-    bytes(Buffer.alloc(0)),
-  );
-}
+const code38 = (name: string, consts: Buffer[], names: Buffer[]): Buffer => code(name, consts, names);
+const code37 = (name: string, consts: Buffer[], names: Buffer[]): Buffer => code(name, consts, names, true);
 
 describe('marshal reader: real CPython 3.11 code objects', () => {
   it('reads names and constants of a lambda calling os.system', () => {

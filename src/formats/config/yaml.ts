@@ -234,15 +234,22 @@ class Reader {
         this.below(col, depth + 1, true);
       } else this.node(v, col, depth + 1, false);
       this.path.pop();
-      this.skipBlank();
-      if (this.i >= this.n || this.marker(this.i) !== undefined) break;
-      const ind = this.indents[this.i];
-      if (ind < col) break;
-      if (ind > col) this.fail('unexpected indentation', this.starts[this.i] + ind);
-      p = this.starts[this.i] + col;
+      const next = this.nextAt(col);
+      if (next === undefined) break;
+      p = next;
       if (this.isItem(p)) this.fail('a list item where a mapping entry was expected', p);
     }
     return 'map';
+  }
+
+  /** Where the collection's next entry starts, at column `col`; undefined when the collection has ended. */
+  private nextAt(col: number): number | undefined {
+    this.skipBlank();
+    if (this.i >= this.n || this.marker(this.i) !== undefined) return undefined;
+    const ind = this.indents[this.i];
+    if (ind < col) return undefined;
+    if (ind > col) this.fail('unexpected indentation', this.starts[this.i] + ind);
+    return this.starts[this.i] + col;
   }
 
   private sequence(p: number, depth: number): Kind {
@@ -255,12 +262,9 @@ class Reader {
         this.below(col, depth + 1, false);
       } else this.node(q, col, depth + 1, true);
       this.path.pop();
-      this.skipBlank();
-      if (this.i >= this.n || this.marker(this.i) !== undefined) break;
-      const ind = this.indents[this.i];
-      if (ind < col) break;
-      if (ind > col) this.fail('unexpected indentation', this.starts[this.i] + ind);
-      p = this.starts[this.i] + col;
+      const next = this.nextAt(col);
+      if (next === undefined) break;
+      p = next;
       // A list at its parent key's indent ends where the parent's next key starts.
       if (!this.isItem(p)) break;
     }
